@@ -1,0 +1,1 @@
+"""Command line: `topstep-quant <command>`; each command lives in its own module here."""

@@ -1,0 +1,109 @@
+"""The whole configuration, from environment variables and an optional `.env`, validated up front.
+
+Every command loads this first, so a bad value stops the program before it touches a market,
+with one line naming the variable and what is allowed (see `ConfigError`).
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BotMode = Literal["sim", "dry-run", "live"]
+AccountProfileName = Literal["xfa-50k", "combine-50k"]
+
+# Topstep requires flat before 15:10 CT; the bot's own cutoff must be strictly earlier.
+TOPSTEP_FLAT_BY = time(15, 10)
+SECRET_FIELDS = frozenset({"topstep_api_pass"})
+
+
+class ConfigError(Exception):
+    """A configuration value is invalid; the message is one line per bad variable."""
+
+
+class Settings(BaseSettings):
+    """Validated settings; field names are the environment variable names, lower-cased."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    topstep_api_user: str = ""
+    topstep_api_pass: SecretStr = SecretStr("")
+    bot_mode: BotMode = "sim"
+    account_profile: AccountProfileName = "xfa-50k"
+    daily_loss_limit: Decimal = Field(default=Decimal("1000"), gt=0, max_digits=12, decimal_places=2)
+    trailing_max_drawdown: Decimal = Field(
+        default=Decimal("2000"), gt=0, max_digits=12, decimal_places=2
+    )
+    dll_safety_threshold: Decimal = Field(
+        default=Decimal("900"), gt=0, max_digits=12, decimal_places=2
+    )
+    mll_safety_margin: Decimal = Field(default=Decimal("200"), ge=0, max_digits=12, decimal_places=2)
+    reducing_fraction: Decimal = Field(default=Decimal("0.9"), gt=0, le=1)
+    gap_allowance_ticks: int = Field(default=4, ge=0, le=1000)
+    winning_day_min: Decimal = Field(default=Decimal("150"), gt=0, max_digits=12, decimal_places=2)
+    fee_equity_micro: Decimal = Field(default=Decimal("0.37"), ge=0, max_digits=8, decimal_places=2)
+    fee_metal_energy_micro: Decimal = Field(
+        default=Decimal("0.62"), ge=0, max_digits=8, decimal_places=2
+    )
+    bot_timezone: str = "America/Chicago"
+    flat_by_cutoff: time = time(15, 0)
+    state_dir: Path = Path("state")
+    market_data_dir: Path = Path("../shared/data")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("bot_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("must be an IANA time zone name such as America/Chicago") from exc
+        return value
+
+    @field_validator("flat_by_cutoff")
+    @classmethod
+    def _before_topstep_flat_by(cls, value: time) -> time:
+        if value >= TOPSTEP_FLAT_BY:
+            raise ValueError("must be an HH:MM time before 15:10 (Topstep's flat-by time)")
+        return value
+
+    @model_validator(mode="after")
+    def _thresholds_inside_limits(self) -> Settings:
+        if self.dll_safety_threshold >= self.daily_loss_limit:
+            raise ValueError("DLL_SAFETY_THRESHOLD must be below DAILY_LOSS_LIMIT")
+        if self.mll_safety_margin >= self.trailing_max_drawdown:
+            raise ValueError("MLL_SAFETY_MARGIN must be below TRAILING_MAX_DRAWDOWN")
+        return self
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.bot_timezone)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = error.get("loc") or ()
+    field = str(loc[0]) if loc else ""
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    if not field:
+        return f"configuration error: {message}"
+    shown = "" if field in SECRET_FIELDS else f"={error.get('input')!s}"
+    if isinstance(error.get("input"), dict):
+        shown = ""
+    return f"configuration error: {field.upper()}{shown}: {message}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Load and validate everything; raise `ConfigError` with one line per bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = [_describe(dict(err)) for err in exc.errors()]
+        raise ConfigError("\n".join(lines)) from None

@@ -1,0 +1,1 @@
+"""CME micro contract specifications, contract months and the CME trading calendar."""

@@ -1,0 +1,1 @@
+"""Process edges: logging, persistence, metrics, supervision."""
