@@ -1,0 +1,1 @@
+"""Topstep account rules: the MLL floor, the DLL, the scaling plan, winning days and payouts."""
