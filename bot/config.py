@@ -38,14 +38,18 @@ class Settings(BaseSettings):
     topstep_api_pass: SecretStr = SecretStr("")
     bot_mode: BotMode = "sim"
     account_profile: AccountProfileName = "xfa-50k"
-    daily_loss_limit: Decimal = Field(default=Decimal("1000"), gt=0, max_digits=12, decimal_places=2)
+    daily_loss_limit: Decimal = Field(
+        default=Decimal("1000"), gt=0, max_digits=12, decimal_places=2
+    )
     trailing_max_drawdown: Decimal = Field(
         default=Decimal("2000"), gt=0, max_digits=12, decimal_places=2
     )
     dll_safety_threshold: Decimal = Field(
         default=Decimal("900"), gt=0, max_digits=12, decimal_places=2
     )
-    mll_safety_margin: Decimal = Field(default=Decimal("200"), ge=0, max_digits=12, decimal_places=2)
+    mll_safety_margin: Decimal = Field(
+        default=Decimal("200"), ge=0, max_digits=12, decimal_places=2
+    )
     reducing_fraction: Decimal = Field(default=Decimal("0.9"), gt=0, le=1)
     gap_allowance_ticks: int = Field(default=4, ge=0, le=1000)
     winning_day_min: Decimal = Field(default=Decimal("150"), gt=0, max_digits=12, decimal_places=2)

@@ -21,7 +21,7 @@ from bot.ops.logs import configure_logging
 COMMAND_MODULES: tuple[str, ...] = ("bot.cli.rules_cmd",)
 
 Handler = Callable[[argparse.Namespace, Settings], int]
-Subparsers = argparse._SubParsersAction  # type: ignore[type-arg]
+Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 class CommandModule(Protocol):

@@ -1,4 +1,4 @@
-"""CME micro futures as data.  Inside the engine prices are integer ticks and money is integer cents.
+"""CME micro futures as data: inside the engine prices are integer ticks, money integer cents.
 
 Tick values are exact in cents for every product here, so P&L is `ticks * tick_value_cents * qty`
 with no floating point anywhere; conversion to and from decimal prices happens only at the edges.

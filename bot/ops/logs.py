@@ -8,12 +8,9 @@ from typing import Any, TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
-_CONFIGURED = False
-
 
 def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
     """Send every log record to stderr (or `stream`) as one JSON object per line."""
-    global _CONFIGURED  # noqa: PLW0603  (one process-wide logging setup)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(
         JsonFormatter(
@@ -27,7 +24,6 @@ def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    _CONFIGURED = True
 
 
 def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: Any) -> None:

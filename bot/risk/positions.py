@@ -1,0 +1,72 @@
+"""Open position bookkeeping in lots, each remembering its entry and its protective stop.
+
+Lots (not an average price) keep every number an exact integer and let the worst case be
+summed stop by stop.  A reducing fill closes the lots with the nearest stops first, so the
+lots that remain carry the widest stops: the worst case is never understated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.instruments.specs import Instrument
+
+
+@dataclass(slots=True)
+class Lot:
+    qty: int  # always positive; the position's sign is on `Position.sign`
+    entry_ticks: int
+    stop_ticks: int
+
+
+@dataclass(slots=True)
+class Position:
+    instrument: Instrument
+    sign: int = 0  # +1 long, -1 short, 0 flat
+    lots: list[Lot] = field(default_factory=list)
+
+    @property
+    def qty(self) -> int:
+        """Signed net position in contracts."""
+        return self.sign * sum(lot.qty for lot in self.lots)
+
+    def unrealized_cents(self, mark_ticks: int) -> int:
+        return sum(
+            self.instrument.pnl_cents((mark_ticks - lot.entry_ticks) * self.sign, lot.qty)
+            for lot in self.lots
+        )
+
+    def stop_out_loss_cents(self, mark_ticks: int, gap_ticks: int) -> int:
+        """Loss from `mark` if every lot were stopped out `gap_ticks` beyond its stop, plus the
+        exit fees.  A stop already through the mark counts as filled at the mark plus the gap."""
+        fee = self.instrument.fee_per_side_cents
+        total = 0
+        for lot in self.lots:
+            adverse = max(0, (mark_ticks - lot.stop_ticks) * self.sign) + gap_ticks
+            total += self.instrument.pnl_cents(adverse, lot.qty) + fee * lot.qty
+        return total
+
+    def open(self, sign: int, qty: int, price_ticks: int, stop_ticks: int) -> None:
+        if self.sign not in (0, sign):
+            raise ValueError("opening against an open position; reduce it first")
+        self.sign = sign
+        self.lots.append(Lot(qty, price_ticks, stop_ticks))
+
+    def close(self, qty: int, price_ticks: int) -> int:
+        """Close `qty` contracts at `price`; returns the realized P&L in cents."""
+        if qty > abs(self.qty):
+            raise ValueError(f"closing {qty} of a {abs(self.qty)}-lot position")
+        realized = 0
+        # nearest stop first: the widest stops stay on the book of risk
+        self.lots.sort(key=lambda lot: -self.sign * lot.stop_ticks)
+        while qty:
+            lot = self.lots[0]
+            take = min(qty, lot.qty)
+            realized += self.instrument.pnl_cents((price_ticks - lot.entry_ticks) * self.sign, take)
+            lot.qty -= take
+            qty -= take
+            if lot.qty == 0:
+                self.lots.pop(0)
+        if not self.lots:
+            self.sign = 0
+        return realized
