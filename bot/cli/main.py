@@ -11,7 +11,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from typing import Protocol, cast
+from typing import Protocol, TypeAlias, cast
 
 from bot import __version__
 from bot.cli.errors import UserInputError
@@ -21,7 +21,7 @@ from bot.ops.logs import configure_logging
 COMMAND_MODULES: tuple[str, ...] = ("bot.cli.rules_cmd",)
 
 Handler = Callable[[argparse.Namespace, Settings], int]
-Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 class CommandModule(Protocol):
