@@ -1,0 +1,235 @@
+"""Price-time matching for one instrument on the project's L3 book (`bot.book.OrderBook`).
+
+Market orders sweep, limit orders rest (IOC remainders cancel), stop and stop-limit orders wait
+off-book and trigger when a trade prints at or through their stop price.  The book holds sizes;
+this engine holds the order objects and reports every state change as an event.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+from bot.book import OrderBook
+from bot.exchange.events import Accepted, Canceled, Event, Fill, Replaced, Trade, Triggered
+from bot.exchange.orders import (
+    BUY,
+    CANCELED,
+    FILLED,
+    IOC,
+    LIMIT,
+    MARKET,
+    PARTIAL,
+    STOP,
+    STOP_LIMIT,
+    SimOrder,
+)
+
+MAX_TRIGGER_ROUNDS = 10_000
+
+
+class MatchingEngine:
+    """One instrument's book, its working orders and its untriggered stops."""
+
+    __slots__ = (
+        "_buy_stops",
+        "_match_seq",
+        "_sell_stops",
+        "_stop_seq",
+        "book",
+        "events",
+        "last_trade",
+        "orders",
+        "touched",
+    )
+
+    def __init__(self) -> None:
+        self.book = OrderBook()
+        self.orders: dict[int, SimOrder] = {}  # resting and untriggered orders by order_id
+        self.events: list[Event] = []
+        self.touched: set[tuple[int, int]] = set()  # (side, price) levels changed since drained
+        self.last_trade: int | None = None
+        self._buy_stops: list[tuple[int, int, int]] = []  # (stop, seq, order_id)
+        self._sell_stops: list[tuple[int, int, int]] = []  # (-stop, seq, order_id)
+        self._stop_seq = 0
+        self._match_seq = 0
+
+    # ------------------------------------------------------------------ order entry
+
+    def submit(self, order: SimOrder) -> None:
+        """Accept a validated order and match it; events land in `self.events`."""
+        self.events.append(Accepted(order))
+        if not order.triggered:
+            self._park_stop(order)
+            return
+        self._execute(order)
+        if self.last_trade is not None and (self._buy_stops or self._sell_stops):
+            self._run_triggers()
+
+    def cancel(self, order: SimOrder, reason: str = "user") -> bool:
+        """Cancel a working order; False when it is not working here (filled or unknown)."""
+        if self.orders.pop(order.order_id, None) is None:
+            return False
+        resting = self.book.get_order(order.order_id)
+        if resting is not None:
+            self.touched.add((order.side, resting.price))
+            self.book.cancel(order.order_id)
+        order.status = CANCELED
+        self.events.append(Canceled(order, reason))
+        return True
+
+    def replace(self, order: SimOrder, qty: int, price: int | None, stop_px: int | None) -> bool:
+        """Change a working order's size and prices; False when it is no longer working.
+
+        A price change or a size increase loses time priority (the book's `modify` rule); a new
+        limit price through the opposite side matches at once.
+        """
+        if order.order_id not in self.orders or qty <= order.cum_qty:
+            return False
+        order.qty = qty
+        order.price = price
+        if not order.triggered:
+            order.stop_px = stop_px
+            self._park_stop(order)
+            self.events.append(Replaced(order, order.cum_qty, order.notional))
+            return True
+        leaves = qty - order.cum_qty
+        book = self.book
+        resting = book.get_order(order.order_id)
+        if resting is not None:
+            self.touched.add((order.side, resting.price))
+        if price is not None and self._crosses(order.side, price):
+            book.cancel(order.order_id)
+            del self.orders[order.order_id]
+            self.events.append(Replaced(order, order.cum_qty, order.notional))
+            self._execute(order)
+            if self.last_trade is not None and (self._buy_stops or self._sell_stops):
+                self._run_triggers()
+            return True
+        if price is not None:
+            book.modify(order.order_id, price, leaves)
+            self.touched.add((order.side, price))
+        self.events.append(Replaced(order, order.cum_qty, order.notional))
+        return True
+
+    # ------------------------------------------------------------------ matching
+
+    def _crosses(self, side: int, price: int) -> bool:
+        best = self.book.best_price(1 - side)
+        if best is None:
+            return False
+        return best <= price if side == BUY else best >= price
+
+    def _execute(self, order: SimOrder) -> None:
+        """Match an aggressor, then rest, cancel or finish what is left."""
+        book = self.book
+        orders = self.orders
+        events = self.events
+        touched = self.touched
+        side = order.side
+        opp = 1 - side
+        is_buy = side == BUY
+        limit = None if order.ord_type in (MARKET, STOP) else order.price
+        remaining = order.qty - order.cum_qty
+        while remaining > 0:
+            best = book.best_price(opp)
+            if best is None:
+                break
+            if limit is not None and (best > limit if is_buy else best < limit):
+                break
+            front_id, front_size = book.front_order(opp)  # type: ignore[misc]
+            qty = front_size if front_size < remaining else remaining
+            book.cancel(front_id, qty)
+            touched.add((opp, best))
+            remaining -= qty
+            self._match_seq += 1
+            match_id = self._match_seq
+            resting = orders[front_id]
+            resting.cum_qty += qty
+            resting.notional += best * qty
+            if resting.cum_qty >= resting.qty:
+                resting.status = FILLED
+                del orders[front_id]
+            else:
+                resting.status = PARTIAL
+            order.cum_qty += qty
+            order.notional += best * qty
+            order.status = FILLED if remaining == 0 else PARTIAL
+            events.append(
+                Fill(resting, best, qty, match_id, False, resting.cum_qty, resting.notional)
+            )
+            events.append(Fill(order, best, qty, match_id, True, order.cum_qty, order.notional))
+            events.append(Trade(best, qty, side, match_id))
+            self.last_trade = best
+        if remaining == 0:
+            return
+        if limit is None or order.tif == IOC:
+            order.status = CANCELED
+            events.append(Canceled(order, "ioc" if limit is not None else "no_liquidity"))
+            return
+        book.add(order.order_id, side, limit, remaining)
+        orders[order.order_id] = order
+        touched.add((side, limit))
+
+    # ------------------------------------------------------------------ stops
+
+    def _park_stop(self, order: SimOrder) -> None:
+        self.orders[order.order_id] = order
+        self._stop_seq += 1
+        stop = order.stop_px
+        assert stop is not None
+        if order.side == BUY:
+            heapq.heappush(self._buy_stops, (stop, self._stop_seq, order.order_id))
+        else:
+            heapq.heappush(self._sell_stops, (-stop, self._stop_seq, order.order_id))
+
+    def _live_stop(self, order_id: int, stop: int) -> SimOrder | None:
+        order = self.orders.get(order_id)
+        if order is None or order.triggered or order.stop_px != stop:
+            return None  # cancelled, replaced (stale heap entry) or already triggered
+        return order
+
+    def _pop_triggered(self) -> SimOrder | None:
+        """The next stop the last trade triggers (buy stops at or below, sell at or above)."""
+        last = self.last_trade
+        if last is None:
+            return None
+        buys, sells = self._buy_stops, self._sell_stops
+        while buys and buys[0][0] <= last:
+            stop, _, oid = heapq.heappop(buys)
+            order = self._live_stop(oid, stop)
+            if order is not None:
+                return order
+        while sells and -sells[0][0] >= last:
+            neg, _, oid = heapq.heappop(sells)
+            order = self._live_stop(oid, -neg)
+            if order is not None:
+                return order
+        return None
+
+    def _run_triggers(self) -> None:
+        for _ in range(MAX_TRIGGER_ROUNDS):
+            order = self._pop_triggered()
+            if order is None:
+                return
+            del self.orders[order.order_id]
+            order.triggered = True
+            self.events.append(Triggered(order))
+            self._execute(order)
+
+    def has_stop(self, order_id: int) -> bool:
+        order = self.orders.get(order_id)
+        return order is not None and not order.triggered
+
+    def working(self) -> list[SimOrder]:
+        return list(self.orders.values())
+
+    def is_stop_type(self, order: SimOrder) -> bool:
+        return order.ord_type in (STOP, STOP_LIMIT)
+
+    def is_limit_type(self, order: SimOrder) -> bool:
+        return order.ord_type in (LIMIT, STOP_LIMIT)
+
+    @property
+    def match_count(self) -> int:
+        """Executions so far (each has one match id)."""
+        return self._match_seq
