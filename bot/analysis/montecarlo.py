@@ -1,0 +1,157 @@
+"""Many simulated accounts: draw each path's days, run the vectorised rules, collect outcomes.
+
+Paths run in fixed-size chunks (bounded memory at any path count) on a few threads (numpy
+releases the GIL in its array loops).  Chunk k always holds paths k*CHUNK_PATHS onwards and
+draws from its own stream, so the numbers depend on the seed, not on the thread count.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.analysis.history import History
+from bot.analysis.pathsim import Cents, DayArrays, Mask, PathRules, PathState, step
+from bot.analysis.sampling import RowIndex, chunk_rng, draw_rows
+
+CHUNK_PATHS = 2**15  # fixed: part of what a seed means
+MAX_DAYS = 2_520  # ten years of trading days keeps one chunk's row indices small
+Counts = npt.NDArray[np.int32]
+
+
+@dataclass(frozen=True, slots=True)
+class Study:
+    """One Monte Carlo run's parameters; money in cents."""
+
+    days: int
+    paths: int
+    target: int
+    seed: int
+    block: int = 1
+    auto_payout_min_balance: int | None = None  # None: never take a payout
+    trace_paths: int = 0  # leading paths whose daily balance is kept for the fan chart
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.days <= MAX_DAYS:
+            raise ValueError(f"days must be between 1 and {MAX_DAYS}")
+        if self.paths < 1 or self.block < 1 or self.seed < 0:
+            raise ValueError("paths and block must be positive and seed non-negative")
+        if not 0 <= self.trace_paths <= min(self.paths, CHUNK_PATHS):
+            raise ValueError(f"trace_paths must be between 0 and min(paths, {CHUNK_PATHS})")
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """Day-end balance, MLL floor and profit of the traced paths, shape (days, traced)."""
+
+    balance: Cents
+    floor: Cents
+    profit: Cents
+
+
+@dataclass(frozen=True, slots=True)
+class Outcomes:
+    """Every path's result at the horizon, in path order."""
+
+    profit: Cents  # final balance - start balance + everything paid out
+    failed: Mask
+    target_day: (
+        Counts  # first day (1-based) the profit reached the target before a failure; 0 = never
+    )
+    dll_days: Counts
+    payouts: Counts
+    trace: Trace | None
+
+
+def run_days(
+    rules: PathRules,
+    history: History,
+    rows: RowIndex,
+    target: int,
+    auto_payout_min_balance: int | None,
+    trace_paths: int = 0,
+    record: list[tuple[PathState, DayArrays]] | None = None,
+) -> tuple[PathState, Trace | None]:
+    """All days for the paths whose row indices are the columns of `rows` (days, paths).
+    With `record`, a snapshot of the state and the day's arrays is appended per day."""
+    days, n_paths = rows.shape
+    state = PathState.initial(rules, n_paths)
+    trace_shape = (days, trace_paths)
+    balances = np.empty(trace_shape, dtype=np.int64)
+    floors = np.empty(trace_shape, dtype=np.int64)
+    profits = np.empty(trace_shape, dtype=np.int64)
+    for day in range(days):
+        index = rows[day]
+        arrays = step(
+            rules,
+            state,
+            history.net[index],
+            history.low[index],
+            day + 1,
+            target,
+            auto_payout_min_balance,
+        )
+        if trace_paths:
+            balances[day] = state.balance[:trace_paths]
+            floors[day] = state.floor[:trace_paths]
+            profits[day] = state.profit(rules)[:trace_paths]
+        if record is not None:
+            snapshot = PathState(*(np.copy(getattr(state, f)) for f in PathState.__slots__))
+            record.append((snapshot, arrays))
+    trace = Trace(balances, floors, profits) if trace_paths else None
+    return state, trace
+
+
+def _chunk(
+    rules: PathRules, history: History, study: Study, index: int
+) -> tuple[Outcomes, Trace | None]:
+    first = index * CHUNK_PATHS
+    n_paths = min(CHUNK_PATHS, study.paths - first)
+    rows = draw_rows(chunk_rng(study.seed, index), history.rows, study.days, n_paths, study.block)
+    trace_paths = study.trace_paths if index == 0 else 0
+    state, trace = run_days(
+        rules, history, rows, study.target, study.auto_payout_min_balance, trace_paths
+    )
+    outcomes = Outcomes(
+        profit=state.profit(rules),
+        failed=state.failed,
+        target_day=state.target_day.astype(np.int32),
+        dll_days=state.dll_days.astype(np.int32),
+        payouts=state.payouts.astype(np.int32),
+        trace=None,
+    )
+    return outcomes, trace
+
+
+def default_workers() -> int:
+    """The CPUs this process may use."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+def run_study(
+    rules: PathRules, history: History, study: Study, workers: int | None = None
+) -> Outcomes:
+    """Simulate `study.paths` accounts over `study.days` days drawn from `history`."""
+    if study.block > history.rows:
+        raise ValueError(f"block length {study.block} exceeds the {history.rows} rows")
+    n_chunks = -(-study.paths // CHUNK_PATHS)
+    threads = max(1, min(workers or default_workers(), n_chunks))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        parts = list(pool.map(lambda k: _chunk(rules, history, study, k), range(n_chunks)))
+    return _join([part for part, _ in parts], parts[0][1])
+
+
+def _join(parts: Sequence[Outcomes], trace: Trace | None) -> Outcomes:
+    return Outcomes(
+        profit=np.concatenate([p.profit for p in parts]),
+        failed=np.concatenate([p.failed for p in parts]),
+        target_day=np.concatenate([p.target_day for p in parts]),
+        dll_days=np.concatenate([p.dll_days for p in parts]),
+        payouts=np.concatenate([p.payouts for p in parts]),
+        trace=trace,
+    )

@@ -1,0 +1,130 @@
+"""The vectorised engine against the scalar rules engine, path by path and day by day."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.analysis.history import History, scale_days
+from bot.analysis.montecarlo import run_days
+from bot.analysis.pathsim import DayArrays, PathRules, PathState
+from bot.analysis.sampling import chunk_rng, draw_rows
+from bot.rules.account import AccountState, DayPnl, apply_day
+from bot.rules.profiles import PROFILES, AccountRules
+
+from .helpers import rough_history
+
+XFA = PROFILES["xfa-50k"]
+
+
+def assert_agree(
+    rules: AccountRules,
+    days: list[DayPnl],
+    rows: np.ndarray,
+    target: int,
+    auto: int | None,
+) -> dict[str, int]:
+    """Run every column of `rows` through both engines; return counts of what was exercised."""
+    record: list[tuple[PathState, DayArrays]] = []
+    path_rules = PathRules.from_account(rules)
+    final, _ = run_days(path_rules, History.from_days(days), rows, target, auto, record=record)
+    seen = {"payouts": 0, "failures": 0, "dll": 0, "eligible": 0, "targets": 0}
+    for path in range(rows.shape[1]):
+        state = AccountState.initial(rules)
+        target_day = 0
+        for day, (snap, arrays) in enumerate(record):
+            state, out = apply_day(rules, state, days[int(rows[day, path])], auto)
+            got = (
+                int(snap.balance[path]),
+                int(snap.floor[path]),
+                bool(arrays.dll_hit[path]),
+                bool(arrays.mll_breached[path]),
+                bool(snap.failed[path]),
+                bool(arrays.winning_day[path]),
+                int(snap.winning_days[path]),
+                bool(arrays.payout_eligible[path]),
+                int(arrays.max_payout[path]),
+                int(arrays.payout_paid[path]),
+                int(snap.paid_out[path]),
+            )
+            want = (
+                out.balance_cents,
+                out.mll_floor_cents,
+                out.dll_hit,
+                out.mll_breached,
+                out.account_failed,
+                out.winning_day,
+                out.winning_days,
+                out.payout_eligible,
+                out.max_payout_cents,
+                out.payout_paid_cents,
+                state.paid_out_cents,
+            )
+            assert got == want, f"path {path} day {day + 1}: vector {got} != scalar {want}"
+            profit = state.balance_cents - rules.start_balance_cents + state.paid_out_cents
+            if not target_day and not out.account_failed and profit >= target:
+                target_day = day + 1
+            seen["payouts"] += out.payout_paid_cents > 0
+            seen["dll"] += out.dll_hit
+            seen["eligible"] += out.payout_eligible
+            if out.account_failed:
+                seen["failures"] += 1
+                break
+        assert int(final.target_day[path]) == target_day
+        assert int(final.payouts[path]) == state.payouts
+        seen["targets"] += target_day > 0
+    return seen
+
+
+def test_sampled_paths_agree_day_by_day_with_payouts() -> None:
+    days = rough_history(seed=5)
+    rows = draw_rows(chunk_rng(11, 0), len(days), 147, 300)
+    seen = assert_agree(XFA, days, rows, target=760_000, auto=500_000)
+    assert all(count > 10 for count in seen.values()), seen  # every rule was exercised
+
+
+def test_block_paths_agree_without_payouts_at_odd_scale() -> None:
+    days = scale_days(rough_history(seed=6), Decimal("1.37"))
+    rows = draw_rows(chunk_rng(12, 0), len(days), 147, 200, block=7)
+    seen = assert_agree(XFA, days, rows, target=500_000, auto=None)
+    assert seen["payouts"] == 0 and seen["failures"] > 10 and seen["targets"] > 10
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**32),
+    scale=st.sampled_from(["0.25", "0.5", "1", "1.5", "2.3"]),
+    dll=st.integers(20_000, 150_000),
+    mll=st.integers(50_000, 300_000),
+    win=st.integers(1, 40_000),
+    fraction=st.sampled_from(["0.5", "0.75", "0.35", "1", "0.333"]),
+    cap=st.integers(10_000, 1_000_000),
+    auto=st.one_of(st.none(), st.integers(0, 800_000)),
+    profile=st.sampled_from(["xfa-50k", "combine-50k"]),
+)
+def test_random_rules_agree(
+    seed: int,
+    scale: str,
+    dll: int,
+    mll: int,
+    win: int,
+    fraction: str,
+    cap: int,
+    auto: int | None,
+    profile: str,
+) -> None:
+    rules = replace(
+        PROFILES[profile],  # type: ignore[index]
+        dll_cents=dll,
+        mll_amount_cents=mll,
+        winning_day_cents=win,
+        payout_fraction=Decimal(fraction),
+        payout_cap_cents=cap,
+    )
+    days = scale_days(rough_history(seed=seed % 1000, rows=25), Decimal(scale))
+    rows = draw_rows(chunk_rng(seed, 0), len(days), 60, 12, block=1 + seed % 5)
+    assert_agree(rules, days, rows, target=300_000, auto=auto)
