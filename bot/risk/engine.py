@@ -319,20 +319,35 @@ class RiskEngine:
 
     # ---- executions and market -------------------------------------------------------------
 
-    def on_fill(self, order_id: str, qty: int, price_ticks: int, now: datetime) -> list[RiskAction]:
-        """Account for a fill (partial or full) of an order."""
+    def on_fill(
+        self,
+        order_id: str,
+        qty: int,
+        price_ticks: int,
+        now: datetime,
+        *,
+        symbol: str | None = None,
+        side: Side | None = None,
+    ) -> list[RiskAction]:
+        """Account for a fill (partial or full).  A fill for an order the engine never approved
+        (a broker liquidation, a manual trade) is applied if its symbol and side are given, and
+        in any case blocks new risk and asks for a flatten: the books no longer add up."""
+        actions: list[RiskAction] = []
         order = self.working.get(order_id)
         if order is None:
-            self.block("unknown_fill", f"fill for unknown order {order_id}", now)
+            reason = f"fill for unknown order {order_id}"
+            self.block("unknown_fill", reason, now)
             self._emit(now, "risk.anomaly", kind="unknown_fill", order_id=order_id, qty=qty)
-            return [RiskAction(ActionKind.FLATTEN_ALL, f"fill for unknown order {order_id}")]
+            actions.append(RiskAction(ActionKind.FLATTEN_ALL, reason))
+            if symbol is None or side is None or symbol not in self.instruments:
+                return actions
+            order = WorkingOrder(OrderRequest(order_id, symbol, side, qty), qty, reducing=True)
         req = order.request
         instrument = self.instruments[req.symbol]
         position = self._position(req.symbol)
         self.marks.setdefault(req.symbol, price_ticks)
         day = self._require_day()
         day.fees_cents += instrument.fee_per_side_cents * qty
-        actions: list[RiskAction] = []
         closing = min(qty, abs(position.qty)) if position.sign == -req.side else 0
         if closing:
             day.realized_cents += position.close(closing, price_ticks)
@@ -347,7 +362,7 @@ class RiskEngine:
             position.open(int(req.side), opening, price_ticks, stop)
         order.remaining -= qty
         if order.remaining <= 0:
-            del self.working[order_id]
+            self.working.pop(order_id, None)
         self._emit(
             now,
             "risk.fill",
@@ -388,11 +403,13 @@ class RiskEngine:
     def _evaluate(self, now: datetime) -> list[RiskAction]:
         if self._day is None:
             return []
+        already_failed = self.account_failed
         target, reason = self._target_state()
         current = self.state
-        if current in _STICKY and _SEVERITY[current] >= _SEVERITY[target]:
+        newly_failed = self.account_failed and not already_failed
+        if not newly_failed and current in _STICKY and _SEVERITY[current] >= _SEVERITY[target]:
             return []
-        if target == current:
+        if target == current and not newly_failed:
             return []
         self._set_state(target, reason, now)
         if target in _STICKY:

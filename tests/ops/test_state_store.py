@@ -1,0 +1,50 @@
+"""The durable risk state: atomic snapshots, fsynced journal, corruption refused."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from io import StringIO
+from pathlib import Path
+
+import pytest
+
+from bot.ops.logs import configure_logging, log_event
+from bot.ops.state_store import StateCorrupt, StateStore
+from bot.risk.engine import RiskEvent
+
+
+def test_snapshot_round_trip_and_no_temp_file_left(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "state")
+    assert store.load_snapshot() is None
+    store.save_snapshot({"state": "HALTED", "n": 1})
+    store.save_snapshot({"state": "ACTIVE", "n": 2})
+    assert store.load_snapshot() == {"state": "ACTIVE", "n": 2}
+    assert sorted(p.name for p in (tmp_path / "state").iterdir()) == ["risk_state.json"]
+
+
+def test_corrupt_snapshot_is_refused_not_guessed(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    store.snapshot_path.write_text('{"state": "HAL')
+    with pytest.raises(StateCorrupt, match=r"risk_state\.json"):
+        store.load_snapshot()
+
+
+def test_journal_appends_events_in_order(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    ts = datetime(2024, 6, 12, 15, tzinfo=UTC)
+    store.append_events([RiskEvent(ts, "risk.transition", {"to_state": "HALTED"})])
+    store.append_events([RiskEvent(ts, "risk.blocked", {"key": "md"})])
+    events = store.read_events()
+    assert [e["event"] for e in events] == ["risk.transition", "risk.blocked"]
+    assert events[0]["ts"] == "2024-06-12T15:00:00+00:00"
+
+
+def test_log_events_are_json_lines_with_fields() -> None:
+    stream = StringIO()
+    configure_logging("INFO", stream)
+    log_event(logging.getLogger("bot.risk"), "risk.decision", approved=False, reason="size")
+    record = json.loads(stream.getvalue().strip())
+    assert record["message"] == "risk.decision" and record["approved"] is False
+    assert record["reason"] == "size" and record["level"] == "INFO"

@@ -1,0 +1,60 @@
+"""Configuration: defaults, validation messages, secrets never shown."""
+
+from __future__ import annotations
+
+from datetime import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+
+def test_defaults_are_the_topstep_50k_numbers() -> None:
+    s = load_settings()
+    assert s.daily_loss_limit == Decimal(1000) and s.trailing_max_drawdown == Decimal(2000)
+    assert s.dll_safety_threshold == Decimal(900)
+    assert s.bot_mode == "sim" and s.bot_timezone == "America/Chicago"
+    assert s.flat_by_cutoff < time(15, 10)
+
+
+def test_environment_and_dotenv_are_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("BOT_MODE=dry-run\nTRAILING_MAX_DRAWDOWN=2500\n")
+    monkeypatch.setenv("DAILY_LOSS_LIMIT", "1200.50")
+    s = load_settings()
+    assert s.bot_mode == "dry-run"
+    assert s.trailing_max_drawdown == Decimal(2500)
+    assert s.daily_loss_limit == Decimal("1200.50")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("BOT_MODE", "yolo", "'sim', 'dry-run' or 'live'"),
+        ("DAILY_LOSS_LIMIT", "-5", "greater than 0"),
+        ("TRAILING_MAX_DRAWDOWN", "abc", "valid decimal"),
+        ("BOT_TIMEZONE", "Mars/Olympus", "IANA time zone"),
+        ("FLAT_BY_CUTOFF", "15:30", "before 15:10"),
+        ("GAP_ALLOWANCE_TICKS", "x", "valid integer"),
+        ("DLL_SAFETY_THRESHOLD", "1000", "below DAILY_LOSS_LIMIT"),
+    ],
+)
+def test_bad_values_name_the_variable_and_what_is_allowed(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    message = str(info.value)
+    assert len(message.splitlines()) == 1
+    assert expected in message
+    if name != "DLL_SAFETY_THRESHOLD":  # cross-field rule names both variables in its text
+        assert message.startswith(f"configuration error: {name}=")
+
+
+def test_password_is_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOPSTEP_API_PASS", "s3cret-value")
+    s = load_settings()
+    assert s.topstep_api_pass.get_secret_value() == "s3cret-value"
+    assert "s3cret-value" not in repr(s) and "s3cret-value" not in str(s.model_dump())
