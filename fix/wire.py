@@ -67,6 +67,8 @@ class FixFields:
                 continue
             if not inside:
                 continue
+            if tag == 10:  # the trailer ends every group
+                break
             if tag == delimiter:
                 current = {tag: value}
                 out.append(current)
