@@ -266,6 +266,9 @@ class RiskEngine:
             return Decision(False, f"no market price for {req.symbol}")
         if (entry - req.protective_stop_ticks) * req.side <= 0:
             return Decision(False, "the protective stop is not on the losing side of the entry")
+        mark = self.marks.get(req.symbol)
+        if mark is not None and (mark - req.protective_stop_ticks) * req.side <= 0:
+            return Decision(False, "the protective stop is already through the market")
         instrument = self.instruments[req.symbol]
         after = self.exposure_micros() + req.qty * instrument.micro_equivalent
         if after > self.max_micros:
