@@ -19,7 +19,7 @@ from bot.analysis.history import History
 from bot.analysis.pathsim import Cents, DayArrays, Mask, PathRules, PathState, step
 from bot.analysis.sampling import RowIndex, chunk_rng, draw_rows
 
-CHUNK_PATHS = 2**15  # fixed: part of what a seed means
+CHUNK_PATHS = 2**14  # fixed: part of what a seed means
 MAX_DAYS = 2_520  # ten years of trading days keeps one chunk's row indices small
 Counts = npt.NDArray[np.int32]
 
@@ -86,7 +86,7 @@ def run_days(
     floors = np.empty(trace_shape, dtype=np.int64)
     profits = np.empty(trace_shape, dtype=np.int64)
     for day in range(days):
-        index = rows[day]
+        index = rows[day].astype(np.intp)  # gathers run 3x faster with native indices
         arrays = step(
             rules,
             state,
