@@ -107,13 +107,19 @@ class DbnReader:
             found = self.schema or "unknown"
             raise MarketDataError(f"{self.path}: schema is {found}, need {wanted}")
 
-    def __iter__(self) -> Iterator[dbn.DBNRecord]:
+    def batches(self) -> Iterator[list[dbn.DBNRecord]]:
+        """Records in decoded batches, one per chunk read (for callers working batch by batch)."""
         pending, self._pending = self._pending, []
-        yield from pending
+        if pending:
+            yield pending
         for chunk in self._chunks:
-            for record in self._decode(chunk):
-                if not isinstance(record, dbn.Metadata):
-                    yield record
+            batch = [r for r in self._decode(chunk) if not isinstance(r, dbn.Metadata)]
+            if batch:
+                yield batch
         left = len(self._decoder.buffer())
         if left:
             raise MarketDataError(f"{self.path}: truncated file ({left} bytes of a partial record)")
+
+    def __iter__(self) -> Iterator[dbn.DBNRecord]:
+        for batch in self.batches():
+            yield from batch
