@@ -48,3 +48,26 @@ def test_log_events_are_json_lines_with_fields() -> None:
     record = json.loads(stream.getvalue().strip())
     assert record["message"] == "risk.decision" and record["approved"] is False
     assert record["reason"] == "size" and record["level"] == "INFO"
+
+
+def test_publish_persists_transitions_and_logs_every_decision(tmp_path: Path) -> None:
+    from bot.ops.risk_journal import publish
+    from bot.risk.orders import OrderRequest, OrderType, Side
+    from bot.rules.account import AccountState
+    from tests.risk.conftest import NOW, make_engine
+
+    stream = StringIO()
+    configure_logging("INFO", stream)
+    engine = make_engine(AccountState(balance_cents=-170_000, floor_cents=-200_000, max_micros=20))
+    order = OrderRequest("a", "MES", Side.BUY, 1, OrderType.MARKET, protective_stop_ticks=19_940)
+    assert engine.check(order, NOW).approved
+    engine.on_fill("a", 1, 20_000, NOW)
+    engine.on_mark("MES", 19_900, NOW)  # equity inside the MLL margin: HALTED
+    store = StateStore(tmp_path)
+    publish(engine, store)
+    logged = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [r["message"] for r in logged] == ["risk.decision", "risk.fill", "risk.transition"]
+    assert logged[-1]["level"] == "WARNING" and logged[-1]["to_state"] == "HALTED"
+    journal = [e["event"] for e in store.read_events()]
+    assert journal == ["risk.fill", "risk.transition"]  # decisions are logged, not journalled
+    assert (store.load_snapshot() or {})["state"] == "HALTED"

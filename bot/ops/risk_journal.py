@@ -1,0 +1,49 @@
+"""Where the risk engine's events go: every one is logged; those that change state are
+persisted (journal + snapshot) before the caller acts on them.
+
+Decisions are frequent and change nothing durable, so they are logged but not fsynced; a
+transition, a fill, a block or a new day is written to disk first, so a restart resumes in the
+state the engine was in (a halt is never forgotten).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.ops.logs import log_event
+from bot.ops.state_store import StateStore
+from bot.risk.engine import RiskEngine, RiskEvent
+
+DURABLE_EVENTS = frozenset(
+    {
+        "risk.transition",
+        "risk.fill",
+        "risk.blocked",
+        "risk.unblocked",
+        "risk.day_started",
+        "risk.cutoff_flatten",
+        "risk.anomaly",
+        "risk.clear_refused",
+    }
+)
+_WARNINGS = frozenset({"risk.anomaly", "risk.blocked", "risk.cutoff_flatten", "risk.clear_refused"})
+
+logger = logging.getLogger("bot.risk")
+
+
+def _level(event: RiskEvent) -> int:
+    if event.event == "risk.transition" and event.fields.get("to_state") != "ACTIVE":
+        return logging.WARNING
+    return logging.WARNING if event.event in _WARNINGS else logging.INFO
+
+
+def publish(engine: RiskEngine, store: StateStore) -> list[RiskEvent]:
+    """Drain the engine's events: persist the durable ones, then log them all."""
+    events = engine.drain_events()
+    durable = [e for e in events if e.event in DURABLE_EVENTS]
+    if durable:
+        store.append_events(durable)
+        store.save_snapshot(engine.snapshot())
+    for event in events:
+        log_event(logger, event.event, _level(event), event_ts=event.ts.isoformat(), **event.fields)
+    return events
