@@ -18,7 +18,11 @@ from bot.cli.errors import UserInputError
 from bot.config import ConfigError, Settings, load_settings
 from bot.ops.logs import configure_logging
 
-COMMAND_MODULES: tuple[str, ...] = ("bot.cli.rules_cmd", "bot.cli.montecarlo_cmd", "bot.cli.book_cmd")
+COMMAND_MODULES: tuple[str, ...] = (
+    "bot.cli.rules_cmd",
+    "bot.cli.montecarlo_cmd",
+    "bot.cli.book_cmd",
+)
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
