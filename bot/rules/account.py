@@ -73,8 +73,10 @@ def max_payout_cents(rules: AccountRules, balance_cents: int) -> int:
 
 
 def is_payout_eligible(rules: AccountRules, winning_days: int, balance_cents: int) -> bool:
-    return rules.payouts_enabled and winning_days >= rules.winning_days_for_payout and (
-        balance_cents > 0
+    return (
+        rules.payouts_enabled
+        and winning_days >= rules.winning_days_for_payout
+        and (balance_cents > 0)
     )
 
 
