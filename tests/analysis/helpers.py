@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 import numpy as np
@@ -9,7 +10,7 @@ import numpy as np
 from bot.rules.account import DayPnl
 
 
-def make_days(net_dollars: list[float], low_dollars: list[float]) -> list[DayPnl]:
+def make_days(net_dollars: Sequence[float], low_dollars: Sequence[float]) -> list[DayPnl]:
     """Rows on consecutive dates from (net, low) in dollars."""
     start = date(2026, 1, 5)
     return [
