@@ -20,6 +20,7 @@ from bot.ops.logs import configure_logging
 
 COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.rules_cmd",
+    "bot.cli.risk_cmd",
     "bot.cli.montecarlo_cmd",
     "bot.cli.book_cmd",
 )

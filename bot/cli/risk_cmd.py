@@ -1,0 +1,66 @@
+"""`topstep-quant risk status|clear`: read the persisted risk state; clear a HALTED engine.
+
+HALTED lasts until a person looks.  This is how they look, and how they say "go on": the
+clear is refused when the account has failed, and is journalled with the operator's name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+
+from bot.cli.errors import UserInputError
+from bot.config import Settings
+from bot.ops.risk_journal import publish
+from bot.ops.state_store import StateCorrupt, StateStore
+from bot.risk.engine import RiskEngine, RiskState
+from bot.risk.factory import build_risk_engine
+
+
+def register(commands: argparse._SubParsersAction, bench: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    risk = commands.add_parser("risk", help="inspect or clear the persisted risk state")
+    sub = risk.add_subparsers(dest="risk_command", metavar="ACTION", required=True)
+    status = sub.add_parser("status", help="print the persisted risk state as JSON")
+    status.set_defaults(handler=run_status)
+    clear = sub.add_parser("clear", help="clear HALTED after an operator has checked the account")
+    clear.add_argument("--operator", required=True, help="who is clearing the halt (journalled)")
+    clear.set_defaults(handler=run_clear)
+
+
+def _load(settings: Settings) -> tuple[RiskEngine, StateStore]:
+    store = StateStore(settings.state_dir)
+    try:
+        snapshot = store.load_snapshot()
+    except StateCorrupt as exc:
+        raise UserInputError(f"risk state is unreadable, refusing to guess: {exc}") from None
+    if snapshot is None:
+        raise UserInputError(f"no risk state in {settings.state_dir} (the bot has not run here)")
+    engine = build_risk_engine(settings)
+    try:
+        engine.restore(snapshot)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UserInputError(f"risk state in {store.snapshot_path} is invalid: {exc!r}") from None
+    return engine, store
+
+
+def run_status(args: argparse.Namespace, settings: Settings) -> int:
+    engine, _ = _load(settings)
+    sys.stdout.write(json.dumps(engine.snapshot(), sort_keys=True) + "\n")
+    return 0
+
+
+def run_clear(args: argparse.Namespace, settings: Settings) -> int:
+    engine, store = _load(settings)
+    if engine.state != RiskState.HALTED:
+        print(f"nothing to clear: state is {engine.state}", file=sys.stderr)
+        return 0
+    cleared = engine.operator_clear(datetime.now(UTC), args.operator)
+    publish(engine, store)
+    if not cleared:
+        print("refused: the account has failed; a halt after a breach is final", file=sys.stderr)
+        return 1
+    store.save_snapshot(engine.snapshot())
+    print(f"state is now {engine.state}: {engine.state_reason}")
+    return 0
