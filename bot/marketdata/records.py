@@ -14,14 +14,11 @@ import databento_dbn as dbn
 
 from bot.book.codes import ACTION_CODES, NO_SIDE, NONE, SIDE_CODES, TRADE
 from bot.book.mbo import MboRecord
+from bot.book.mbp import Mbp1Record
 from bot.marketdata.errors import MarketDataError
 
 UNDEF_PRICE = dbn.UNDEF_PRICE
 PRICE_SCALE = dbn.FIXED_PRICE_SCALE
-
-Mbp1Record = tuple[int, int, int, int, int, int, int | None, int, int, int | None, int, int]
-"""(ts_recv, action, side, price, size, flags, bid_px, bid_sz, bid_ct, ask_px, ask_sz, ask_ct);
-prices in ticks, a missing side's price is None."""
 
 TradeRecord = tuple[int, int, int, int]
 """(ts_recv, price_ticks, size, aggressor side code)."""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import zstandard
-from conftest import data_file
 
 from bot.cli.main import main
 
@@ -30,8 +30,10 @@ def assert_clean_error(result: tuple[int, str, str], *words: str) -> None:
         assert word in err, err
 
 
-def test_book_json_is_the_contract(capsys: pytest.CaptureFixture[str]) -> None:
-    path = data_file(ESM4_MBO)
+def test_book_json_is_the_contract(
+    capsys: pytest.CaptureFixture[str], market_file: Callable[[str], Path]
+) -> None:
+    path = market_file(ESM4_MBO)
     status, out, _ = run(capsys, "book", str(path), "--json", "--depth", "3")
     assert status == 0
     doc = json.loads(out)
@@ -60,8 +62,10 @@ def test_book_text_reports_state(capsys: pytest.CaptureFixture[str], es_mbo_path
     assert "bid" in out and "4810.00" in out and "4810.25" in out
 
 
-def test_bench_prints_one_json_object(capsys: pytest.CaptureFixture[str]) -> None:
-    path = data_file(ESM4_MBO)
+def test_bench_prints_one_json_object(
+    capsys: pytest.CaptureFixture[str], market_file: Callable[[str], Path]
+) -> None:
+    path = market_file(ESM4_MBO)
     status, out, _ = run(capsys, "bench", "book", str(path), "--passes", "1")
     assert status == 0
     doc = json.loads(out)
@@ -84,8 +88,10 @@ def test_missing_empty_and_garbage_files(
     assert_clean_error(run(capsys, "bench", "book", str(bad_zstd)), "corrupt zstd")
 
 
-def test_truncated_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    raw = data_file(ESM4_MBO).read_bytes()
+def test_truncated_files(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, market_file: Callable[[str], Path]
+) -> None:
+    raw = market_file(ESM4_MBO).read_bytes()
     cut = tmp_path / "cut.dbn.zst"
     cut.write_bytes(raw[: len(raw) // 2])
     assert_clean_error(run(capsys, "book", str(cut)), "truncated")
@@ -98,10 +104,12 @@ def test_truncated_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     assert_clean_error(run(capsys, "book", str(header_only)), "no complete DBN header")
 
 
-def test_wrong_schema_and_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
-    trades = data_file(ESU4_TRADES)
+def test_wrong_schema_and_bad_arguments(
+    capsys: pytest.CaptureFixture[str], market_file: Callable[[str], Path]
+) -> None:
+    trades = market_file(ESU4_TRADES)
     assert_clean_error(run(capsys, "book", str(trades)), "schema is trades", "need mbo")
-    path = data_file(ESM4_MBO)
+    path = market_file(ESM4_MBO)
     assert_clean_error(run(capsys, "book", str(path), "--instrument-id", "1"), "no instrument 1")
     # A tick size the prices are not on would corrupt the book: refused, not applied.
     assert_clean_error(run(capsys, "book", str(path), "--tick-size", "0.3"), "tick grid")

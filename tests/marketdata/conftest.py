@@ -6,6 +6,7 @@ the files are absent the tests that need them skip and say where they looked.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,12 @@ def data_file(relative: str) -> Path:
     if not path.is_file():
         pytest.skip(f"real market data not found at {path} (set MARKET_DATA_DIR)")
     return path
+
+
+@pytest.fixture(scope="session")
+def market_file() -> Callable[[str], Path]:
+    """`market_file("cme/x.dbn.zst")`: the real file's path, or skip the test saying why."""
+    return data_file
 
 
 @pytest.fixture(scope="session")
