@@ -25,3 +25,11 @@ def rough_history(seed: int, rows: int = 60) -> list[DayPnl]:
     net = np.round(rng.normal(180, 650, rows), 2)
     low = np.minimum(net, 0) - np.round(rng.exponential(350, rows), 2)
     return make_days([float(v) for v in net], [float(v) for v in low])
+
+
+def grid_history(seed: int, rows: int = 60) -> list[DayPnl]:
+    """Whole $50 steps, so lows land exactly on floors, the DLL and thresholds: the boundaries."""
+    rng = np.random.default_rng(seed)
+    net = 50 * rng.integers(-20, 31, rows)
+    low = np.minimum(net, 0) - 50 * rng.integers(0, 16, rows)
+    return make_days([float(v) for v in net], [float(v) for v in low])

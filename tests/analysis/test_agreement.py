@@ -16,7 +16,7 @@ from bot.analysis.sampling import chunk_rng, draw_rows
 from bot.rules.account import AccountState, DayPnl, apply_day
 from bot.rules.profiles import PROFILES, AccountRules
 
-from .helpers import rough_history
+from .helpers import grid_history, make_days, rough_history
 
 XFA = PROFILES["xfa-50k"]
 
@@ -87,6 +87,14 @@ def test_sampled_paths_agree_day_by_day_with_payouts() -> None:
     assert all(count > 10 for count in seen.values()), seen  # every rule was exercised
 
 
+def test_boundaries_agree() -> None:
+    # $50 steps hit "low == floor", "low == -DLL", "net == $150" and "balance == $5,000" often.
+    days = grid_history(seed=7)
+    rows = draw_rows(chunk_rng(13, 0), len(days), 147, 300)
+    seen = assert_agree(XFA, days, rows, target=760_000, auto=500_000)
+    assert all(count > 10 for count in seen.values()), seen
+
+
 def test_block_paths_agree_without_payouts_at_odd_scale() -> None:
     days = scale_days(rough_history(seed=6), Decimal("1.37"))
     rows = draw_rows(chunk_rng(12, 0), len(days), 147, 200, block=7)
@@ -94,12 +102,22 @@ def test_block_paths_agree_without_payouts_at_odd_scale() -> None:
     assert seen["payouts"] == 0 and seen["failures"] > 10 and seen["targets"] > 10
 
 
+def test_a_zero_balance_after_five_winning_days_is_not_eligible() -> None:
+    days = make_days([200, -1000], [0, -1000])
+    rows = np.array([[0, 0, 0, 0, 0, 1, 0]]).T  # five +$200 days, -$1,000, +$200
+    record: list[tuple[PathState, DayArrays]] = []
+    run_days(PathRules.from_account(XFA), History.from_days(days), rows, 10**6, None, record=record)
+    eligible = [bool(arrays.payout_eligible[0]) for _, arrays in record]
+    assert eligible == [False] * 4 + [True, False, True]  # $0.00 is not a positive balance
+    assert_agree(XFA, days, rows, target=10**6, auto=None)
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     seed=st.integers(0, 2**32),
     scale=st.sampled_from(["0.25", "0.5", "1", "1.5", "2.3"]),
-    dll=st.integers(20_000, 150_000),
-    mll=st.integers(50_000, 300_000),
+    dll=st.integers(4, 30).map(lambda k: k * 5_000),
+    mll=st.integers(10, 60).map(lambda k: k * 5_000),
     win=st.integers(1, 40_000),
     fraction=st.sampled_from(["0.5", "0.75", "0.35", "1", "0.333"]),
     cap=st.integers(10_000, 1_000_000),
@@ -125,6 +143,7 @@ def test_random_rules_agree(
         payout_fraction=Decimal(fraction),
         payout_cap_cents=cap,
     )
-    days = scale_days(rough_history(seed=seed % 1000, rows=25), Decimal(scale))
+    history = grid_history if seed % 2 else rough_history
+    days = scale_days(history(seed=seed % 1000, rows=25), Decimal(scale))
     rows = draw_rows(chunk_rng(seed, 0), len(days), 60, 12, block=1 + seed % 5)
     assert_agree(rules, days, rows, target=300_000, auto=auto)
