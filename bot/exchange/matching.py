@@ -176,7 +176,8 @@ class MatchingEngine:
         self.orders[order.order_id] = order
         self._stop_seq += 1
         stop = order.stop_px
-        assert stop is not None
+        if stop is None:
+            raise ValueError("a stop order needs a stop price")
         if order.side == BUY:
             heapq.heappush(self._buy_stops, (stop, self._stop_seq, order.order_id))
         else:

@@ -5,6 +5,7 @@ It knows nothing of QuickFIX, so the simulator is checked against the wire forma
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 
@@ -116,10 +117,8 @@ class RawFixClient:
 
     def close(self) -> None:
         if self.sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self.send("5", [])
-            except OSError:
-                pass
             self.sock.close()
             self.sock = None
 

@@ -1,0 +1,458 @@
+"""The bot's FIX gateway: a QuickFIX initiator driven from asyncio.
+
+QuickFIX calls back on its own threads; `GatewayApp` copies each message to text and posts it
+to the loop (`LoopBridge`), never blocking.  All state (orders, books, reports) lives on the loop
+thread.  Sending from the loop thread is safe: `sendToTarget` takes the session lock and runs
+`toApp` inline.  `stop()` logs out first and then stops with `force`, in an executor, because
+QuickFIX's own stop waits up to 10 s for a logout and must never run on the loop or a callback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import quickfix as fix
+
+from bot.ops.logs import log_event
+from fix import messages
+from fix.app import SafeApplication
+from fix.bridge import LoopBridge
+from fix.clordid import ClOrdIdSource
+from fix.mdbook import LevelBook
+from fix.orders import (
+    PENDING,
+    OrderRequest,
+    OrderTracker,
+    OrderUpdate,
+    TrackedOrder,
+)
+from fix.settings import FixSessionConfig, ensure_dirs, initiator_settings_text, session_settings
+from fix.wire import FixFields
+
+log = logging.getLogger("fix.gateway")
+
+DEFAULT_TICKS: Mapping[str, Decimal] = {"MES": Decimal("0.25"), "MNQ": Decimal("0.25")}
+
+
+def _stop_and_release(holder: list[Any]) -> None:
+    """Stop the initiator and drop the last reference here, so its C++ destructor runs now.
+
+    The destructor unregisters the session from QuickFIX's global registry; if it ran later
+    (whenever the garbage collector got to it) it could unregister a newer session with the
+    same id, and that session's engine thread would crash on a null lookup.
+    """
+    initiator = holder.pop()
+    initiator.stop(True)
+    del initiator
+
+
+class NotConnected(Exception):
+    """The session is not logged on; nothing was sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    kind: str  # "logon" | "logout" | "app" | "admin"
+    session: str
+    raw: str = ""
+    received_ns: int = 0
+
+
+@dataclass
+class GatewayStats:
+    logons: int = 0
+    logouts: int = 0
+    app_in: int = 0
+    session_rejects: int = 0
+    duplicates: int = 0
+    resends_suppressed: int = 0
+    last_inbound: float = 0.0
+
+
+class GatewayApp(SafeApplication):
+    """Engine-thread side of the gateway: copy, post, return."""
+
+    def __init__(
+        self, cfg: FixSessionConfig, bridge: LoopBridge[Inbound], resend_max_age_s: float
+    ) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.bridge = bridge
+        self.resend_max_age_s = resend_max_age_s
+        self.stats = GatewayStats()
+
+    def on_logon(self, session: str) -> None:
+        self.bridge.post(Inbound("logon", session))
+
+    def on_logout(self, session: str) -> None:
+        self.bridge.post(Inbound("logout", session))
+
+    def on_from_app(self, raw: str, session: str) -> None:
+        self.stats.last_inbound = time.monotonic()
+        self.bridge.post(Inbound("app", session, raw, time.perf_counter_ns()))
+
+    def on_from_admin(self, raw: str, session: str) -> None:
+        self.stats.last_inbound = time.monotonic()
+        if "\x0135=3\x01" in raw or "\x0135=5\x01" in raw:
+            self.bridge.post(Inbound("admin", session, raw))
+
+    def on_to_admin(self, message: Any, session: str) -> None:
+        header = message.getHeader()
+        if header.getField(35) == "A" and self.cfg.username:
+            message.setField(fix.StringField(553, self.cfg.username))
+            password = self.cfg.password.get_secret_value()
+            if password:
+                message.setField(fix.StringField(554, password))
+
+    def on_to_app(self, message: Any, session: str) -> None:
+        """Refuse to resend a stale order: QuickFIX gap-fills it and a status request settles it."""
+        header = message.getHeader()
+        if not (header.isSetField(43) and header.getField(43) == "Y"):
+            return
+        if header.getField(35) not in ("D", "G") or not message.isSetField(60):
+            return
+        sent = datetime.strptime(message.getField(60)[:17], "%Y%m%d-%H:%M:%S").replace(tzinfo=UTC)
+        if (datetime.now(UTC) - sent).total_seconds() > self.resend_max_age_s:
+            self.stats.resends_suppressed += 1
+            raise fix.DoNotSend()
+
+
+@dataclass
+class PositionRow:
+    account: str
+    symbol: str
+    maturity: str
+    long_qty: int
+    short_qty: int
+
+
+@dataclass
+class Reconciliation:
+    """What the venue said on the last logon (the input of reconciliation)."""
+
+    mass_status_req_id: str = ""
+    working: list[FixFields] = field(default_factory=list)
+    mass_status_done: bool = False
+    positions_req_id: str = ""
+    positions: list[PositionRow] = field(default_factory=list)
+    positions_done: bool = False
+
+
+class FixGateway:
+    """Async order entry, order states, logon reconciliation requests and market data."""
+
+    def __init__(
+        self,
+        cfg: FixSessionConfig,
+        *,
+        account: str = "SIM",
+        tick_sizes: Mapping[str, Decimal] = DEFAULT_TICKS,
+        resend_max_age_s: float = 5.0,
+        business_day: Callable[[], date] | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.account = account
+        self.tick_sizes = dict(tick_sizes)
+        self.resend_max_age_s = resend_max_age_s
+        self.business_day = business_day or (lambda: datetime.now(UTC).date())
+        self.fix42 = cfg.begin_string == "FIX.4.2"
+        self.tracker = OrderTracker()
+        self.books: dict[str, LevelBook] = {}
+        self.reconciliation = Reconciliation()
+        self.updates: asyncio.Queue[OrderUpdate] = asyncio.Queue()
+        self.session_rejects: list[FixFields] = []
+        self.md_rejects: list[FixFields] = []
+        self._md_req: dict[str, tuple[str, str | None]] = {}  # MDReqID -> (symbol, maturity)
+        self._md_by_symbol: dict[str, str] = {}
+        self._ids = ClOrdIdSource(cfg.state_dir / "fix" / "clordid.run")
+        self._req_seq = 0
+        self._logged_on = False
+        self._initiator: Any = None
+        self._app: GatewayApp | None = None
+        self._bridge: LoopBridge[Inbound] | None = None
+        self._pump: asyncio.Task[None] | None = None
+        self._changed: asyncio.Condition | None = None
+        self._sid: Any = None
+        self.rtt_samples_ns: list[int] = []
+        self._sent_ns: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._bridge = LoopBridge(loop)
+        self._changed = asyncio.Condition()
+        self._app = GatewayApp(self.cfg, self._bridge, self.resend_max_age_s)
+        ensure_dirs(self.cfg)
+        self._sid = fix.SessionID(
+            self.cfg.begin_string, self.cfg.sender_comp_id, self.cfg.target_comp_id
+        )
+        if fix.Session.doesSessionExist(self._sid):
+            # QuickFIX keeps one global registry: a second live session with this id would be
+            # unregistered by the first one's destructor, and the engine then crashes.
+            raise RuntimeError(f"FIX session {self._sid.toString()} already exists in-process")
+        settings = session_settings(initiator_settings_text(self.cfg))
+        store = fix.FileStoreFactory(settings)
+        if self.cfg.file_log:
+            self._initiator = fix.SocketInitiator(
+                self._app, store, settings, fix.FileLogFactory(settings)
+            )
+        else:
+            self._initiator = fix.SocketInitiator(self._app, store, settings)
+        self._pump = asyncio.create_task(self._run_pump(), name="fix-gateway-pump")
+        await loop.run_in_executor(None, self._initiator.start)
+        log_event(log, "fix_gateway_started", host=self.cfg.host, port=self.cfg.port,
+                  begin_string=self.cfg.begin_string)  # fmt: skip
+
+    async def stop(self, logout_wait_s: float = 2.0) -> None:
+        """Log out (bounded wait), then stop the initiator off the loop thread."""
+        if self._initiator is None:
+            return
+        session = fix.Session.lookupSession(self._sid)
+        if session is not None and self._logged_on:
+            session.logout("bot stopping")
+            with contextlib.suppress(TimeoutError):
+                await self.wait_for(lambda: not self._logged_on, logout_wait_s)
+        holder, self._initiator = [self._initiator], None
+        await asyncio.get_running_loop().run_in_executor(None, _stop_and_release, holder)
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
+        log_event(log, "fix_gateway_stopped")
+
+    @property
+    def logged_on(self) -> bool:
+        return self._logged_on
+
+    @property
+    def stats(self) -> GatewayStats:
+        if self._app is None:
+            raise RuntimeError("gateway not started")
+        return self._app.stats
+
+    async def wait_logged_on(self, timeout: float = 10.0) -> None:
+        await self.wait_for(lambda: self._logged_on, timeout)
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float) -> None:
+        """Wait until `predicate()` holds after some inbound event; TimeoutError otherwise."""
+        if self._changed is None:
+            raise RuntimeError("gateway not started")
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(predicate)
+
+    # ------------------------------------------------------------------ sending
+
+    def _send(self, msg: Any) -> bool:
+        if not self._logged_on:
+            raise NotConnected(f"{self.cfg.sender_comp_id}->{self.cfg.target_comp_id}")
+        try:
+            return bool(fix.Session.sendToTarget(msg, self._sid))
+        except fix.SessionNotFound:
+            return False
+
+    def _next_req_id(self, prefix: str) -> str:
+        self._req_seq += 1
+        return f"{prefix}-{self._ids.run}-{self._req_seq}"
+
+    async def new_order(
+        self, req: OrderRequest, wait: bool = True, timeout: float = 5.0
+    ) -> TrackedOrder:
+        """Send a NewOrderSingle; with `wait`, return after the venue's first answer.
+
+        A timeout leaves the order pending (never failed): the next logon asks for its status.
+        """
+        cl_ord_id = self._ids.next()
+        order = self.tracker.add(cl_ord_id, req)
+        self._sent_ns[cl_ord_id] = time.perf_counter_ns()
+        self._send(messages.new_order_single(cl_ord_id, req, self.account, self.fix42))
+        if wait:
+            with contextlib.suppress(TimeoutError):
+                await self.wait_for(lambda: order.state not in PENDING, timeout)
+        return order
+
+    async def cancel(self, order: TrackedOrder, wait: bool = True, timeout: float = 5.0) -> None:
+        cl_ord_id = self._ids.next()
+        self.tracker.begin_change(order, cl_ord_id, cancel=True)
+        self._send(messages.cancel_request(cl_ord_id, order))
+        if wait:
+            with contextlib.suppress(TimeoutError):
+                await self.wait_for(lambda: order.pending_cl_ord_id is None, timeout)
+
+    async def replace(
+        self,
+        order: TrackedOrder,
+        qty: int,
+        price: Decimal | None = None,
+        stop_px: Decimal | None = None,
+        wait: bool = True,
+        timeout: float = 5.0,
+    ) -> None:
+        cl_ord_id = self._ids.next()
+        msg = messages.replace_request(
+            cl_ord_id, order, qty, price if price is not None else order.price,
+            stop_px if stop_px is not None else order.stop_px, self.fix42,
+        )  # fmt: skip
+        self.tracker.begin_change(order, cl_ord_id, cancel=False)
+        self._send(msg)
+        if wait:
+            with contextlib.suppress(TimeoutError):
+                await self.wait_for(lambda: order.pending_cl_ord_id is None, timeout)
+
+    def request_status(self, order: TrackedOrder) -> None:
+        self._send(messages.status_request(order))
+
+    def subscribe(self, symbol: str, maturity: str | None = None) -> LevelBook:
+        """Subscribe to bids, offers and trades; the returned book updates in place."""
+        tick = self.tick_sizes.get(symbol, Decimal("0.25"))
+        book = self.books.setdefault(symbol, LevelBook(symbol, tick))
+        req_id = self._next_req_id("MD")
+        self._md_req[req_id] = (symbol, maturity)
+        self._md_by_symbol[symbol] = req_id
+        self._send(messages.market_data_request(req_id, symbol, maturity, True))
+        return book
+
+    def _resubscribe(self, symbol: str) -> None:
+        old = self._md_by_symbol.get(symbol)
+        maturity = self._md_req[old][1] if old in self._md_req else None
+        if old is not None:
+            self._md_req.pop(old, None)
+            with contextlib.suppress(NotConnected):
+                self._send(messages.market_data_request(old, symbol, maturity, False))
+        with contextlib.suppress(NotConnected):
+            self.subscribe(symbol, maturity)
+
+    # ------------------------------------------------------------------ inbound
+
+    async def _run_pump(self) -> None:
+        if self._bridge is None or self._changed is None:
+            raise RuntimeError("gateway not started")
+        while True:
+            item = await self._bridge.get()
+            try:
+                self._handle(item)
+            except Exception as exc:  # one bad message never stops the gateway
+                log_event(log, "fix_gateway_error", logging.ERROR, error=repr(exc))
+            async with self._changed:
+                self._changed.notify_all()
+
+    def _handle(self, item: Inbound) -> None:
+        if item.kind == "logon":
+            self._on_logon()
+        elif item.kind == "logout":
+            self._logged_on = False
+            self.stats.logouts += 1
+            for book in self.books.values():
+                book.invalidate("disconnected")
+            log_event(log, "fix_logout", session=item.session)
+        elif item.kind == "admin":
+            f = FixFields.parse(item.raw)
+            if f.msg_type == "3":
+                self.stats.session_rejects += 1
+                self.session_rejects.append(f)
+                log_event(log, "fix_session_reject", logging.WARNING, ref_seq=f.get(45),
+                          ref_tag=f.get(371), reason=f.get(373), text=f.get(58))  # fmt: skip
+        else:
+            self.stats.app_in += 1
+            self._on_app(FixFields.parse(item.raw), item.received_ns)
+
+    def _on_logon(self) -> None:
+        self._logged_on = True
+        self.stats.logons += 1
+        log_event(log, "fix_logon", session=str(self._sid.toString()))
+        for order in self.tracker.working():
+            if order.state in PENDING:
+                self.request_status(order)  # never assume: ask the venue by ClOrdID
+        if not self.fix42:
+            self.reconciliation = Reconciliation(
+                mass_status_req_id=self._next_req_id("MS"),
+                positions_req_id=self._next_req_id("POS"),
+            )
+            self._send(messages.mass_status_request(self.reconciliation.mass_status_req_id))
+            self._send(
+                messages.request_for_positions(
+                    self.reconciliation.positions_req_id, self.account, self.business_day()
+                )
+            )
+        for symbol in list(self._md_by_symbol):
+            self._resubscribe(symbol)
+
+    def _on_app(self, f: FixFields, received_ns: int) -> None:
+        kind = f.msg_type
+        if kind == "8":
+            self._on_execution_report(f, received_ns)
+        elif kind == "9":
+            update = self.tracker.apply_cancel_reject(f)
+            if update is not None:
+                self.updates.put_nowait(update)
+        elif kind in ("W", "X"):
+            self._on_market_data(f)
+        elif kind == "Y":
+            self.md_rejects.append(f)
+            req = self._md_req.get(f.get(262) or "")
+            if req is not None and req[0] in self.books:
+                self.books[req[0]].invalidate(f"rejected: {f.get(58)}")
+        elif kind == "AP":
+            self._on_position(f)
+        elif kind == "AO" and f.get(710) == self.reconciliation.positions_req_id:
+            self.reconciliation.positions_done = True
+
+    def _on_execution_report(self, f: FixFields, received_ns: int) -> None:
+        rec = self.reconciliation
+        mass_id = f.get(584)
+        if mass_id and mass_id == rec.mass_status_req_id:
+            if f.get(37) != "NONE":
+                rec.working.append(f)
+            if f.get(912) == "Y" or f.get(911) == "0":
+                rec.mass_status_done = True
+        clid = f.get(11) or ""
+        sent = self._sent_ns.pop(clid, None)
+        if sent is not None:
+            self.rtt_samples_ns.append(received_ns - sent)
+        update = self.tracker.apply_execution_report(f)
+        if update is None:
+            return
+        if update.duplicate:
+            self.stats.duplicates += 1
+            return
+        self.updates.put_nowait(update)
+
+    def _on_position(self, f: FixFields) -> None:
+        rec = self.reconciliation
+        if f.get(710) != rec.positions_req_id:
+            return
+        long_qty = short_qty = 0
+        for entry in f.groups(702, 703):
+            long_qty += int(Decimal(entry.get(704) or "0"))
+            short_qty += int(Decimal(entry.get(705) or "0"))
+        rec.positions.append(
+            PositionRow(f.get(1) or "", f.get(55) or "", f.get(200) or "", long_qty, short_qty)
+        )
+        total = int(f.get(727) or "1")
+        if len(rec.positions) >= total:
+            rec.positions_done = True
+
+    def _on_market_data(self, f: FixFields) -> None:
+        if f.msg_type == "W":
+            symbol = f.get(55) or ""
+            book = self.books.get(symbol)
+            if book is not None and f.get(262) == self._md_by_symbol.get(symbol):
+                book.apply_snapshot(f)
+            return
+        for entry in f.groups(268, 279):
+            symbol = entry.get(55) or ""
+            book = self.books.get(symbol)
+            if book is None or not book.valid:
+                continue
+            if not book.apply_entry(entry):
+                log_event(log, "md_book_invalid", logging.WARNING, symbol=symbol,
+                          reason=book.invalid_reason)  # fmt: skip
+                self._resubscribe(symbol)

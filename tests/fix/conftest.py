@@ -1,0 +1,68 @@
+"""Shared fixtures for gateway tests: a simulator on a free loopback port, temp state dirs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import uvloop
+
+from bot.exchange.acceptor import ExchangeServer, default_venue
+from bot.exchange.faults import FaultPlan
+from fix.gateway import FixGateway
+from fix.settings import FixSessionConfig
+from tests.exchange.conftest import TODAY, exchange_config, free_port
+
+T = TypeVar("T")
+
+
+def run(coro: Coroutine[Any, Any, T], timeout: float = 60.0) -> T:
+    """Run one async test body on uvloop with a hard timeout."""
+
+    async def bounded() -> T:
+        return await asyncio.wait_for(coro, timeout)
+
+    return uvloop.run(bounded())
+
+
+def gateway_config(port: int, state_dir: Path, **overrides: Any) -> FixSessionConfig:
+    values: dict[str, Any] = {
+        "port": port,
+        "state_dir": state_dir,
+        "reconnect_s": 1,
+        "heartbeat_s": 30,
+    }
+    values.update(overrides)
+    return FixSessionConfig(**values)
+
+
+@contextlib.asynccontextmanager
+async def connected(cfg: FixSessionConfig, **kwargs: Any) -> AsyncIterator[FixGateway]:
+    gw = FixGateway(cfg, business_day=lambda: TODAY, **kwargs)
+    await gw.start()
+    try:
+        await gw.wait_logged_on(10)
+        yield gw
+    finally:
+        await gw.stop()
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def exchange(port: int, tmp_path: Path) -> Iterator[ExchangeServer]:
+    server = ExchangeServer(
+        exchange_config(port, tmp_path / "exch"), default_venue(TODAY), None, FaultPlan()
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop(logout_wait_s=1.0)
