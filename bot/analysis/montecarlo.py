@@ -8,9 +8,8 @@ draws from its own stream, so the numbers depend on the seed, not on the thread 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -108,8 +107,9 @@ def run_days(
 
 
 def _chunk(
-    rules: PathRules, history: History, study: Study, index: int
-) -> tuple[Outcomes, Trace | None]:
+    rules: PathRules, history: History, study: Study, out: Outcomes, index: int
+) -> Trace | None:
+    """Simulate chunk `index` and write its paths' results into their slice of `out`."""
     first = index * CHUNK_PATHS
     n_paths = min(CHUNK_PATHS, study.paths - first)
     rows = draw_rows(chunk_rng(study.seed, index), history.rows, study.days, n_paths, study.block)
@@ -117,15 +117,13 @@ def _chunk(
     state, trace = run_days(
         rules, history, rows, study.target, study.auto_payout_min_balance, trace_paths
     )
-    outcomes = Outcomes(
-        profit=state.profit(rules),
-        failed=state.failed,
-        target_day=state.target_day.astype(np.int32),
-        dll_days=state.dll_days.astype(np.int32),
-        payouts=state.payouts.astype(np.int32),
-        trace=None,
-    )
-    return outcomes, trace
+    part = slice(first, first + n_paths)
+    out.profit[part] = state.profit(rules)
+    out.failed[part] = state.failed
+    out.target_day[part] = state.target_day
+    out.dll_days[part] = state.dll_days
+    out.payouts[part] = state.payouts
+    return trace
 
 
 def default_workers() -> int:
@@ -141,17 +139,14 @@ def run_study(
         raise ValueError(f"block length {study.block} exceeds the {history.rows} rows")
     n_chunks = -(-study.paths // CHUNK_PATHS)
     threads = max(1, min(workers or default_workers(), n_chunks))
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        parts = list(pool.map(lambda k: _chunk(rules, history, study, k), range(n_chunks)))
-    return _join([part for part, _ in parts], parts[0][1])
-
-
-def _join(parts: Sequence[Outcomes], trace: Trace | None) -> Outcomes:
-    return Outcomes(
-        profit=np.concatenate([p.profit for p in parts]),
-        failed=np.concatenate([p.failed for p in parts]),
-        target_day=np.concatenate([p.target_day for p in parts]),
-        dll_days=np.concatenate([p.dll_days for p in parts]),
-        payouts=np.concatenate([p.payouts for p in parts]),
-        trace=trace,
+    out = Outcomes(
+        profit=np.empty(study.paths, dtype=np.int64),
+        failed=np.empty(study.paths, dtype=np.bool_),
+        target_day=np.empty(study.paths, dtype=np.int32),
+        dll_days=np.empty(study.paths, dtype=np.int32),
+        payouts=np.empty(study.paths, dtype=np.int32),
+        trace=None,
     )
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        traces = list(pool.map(lambda k: _chunk(rules, history, study, out, k), range(n_chunks)))
+    return replace(out, trace=traces[0])
