@@ -2,8 +2,9 @@
 
 Layout (chosen for speed, see the README benchmark): per side, a dict ``price -> {order_id: size}``
 whose insertion order *is* the time priority, a dict ``price -> total size``, and a sorted list of
-the level prices; one dict ``order_id -> (side, price)`` finds an order's level.  The best price per
-side is cached.  No objects are created per update except the ``(side, price)`` key of a new order.
+the level prices; one dict ``order_id -> price << 1 | side`` finds an order's level (a packed int,
+not a tuple: ints are invisible to the garbage collector, tuples make it run).  The best price per
+side is cached.  No container is created per update except a dict for a brand-new level.
 
 Prices are integer ticks, sizes integer lots, sides `Side.BID` (0) / `Side.ASK` (1); plain ints
 0/1 are accepted wherever a `Side` is.  Updates never raise on bad input: they return ``False``
@@ -51,7 +52,7 @@ class OrderBook:
     __slots__ = ("_best", "_levels", "_orders", "_prices", "_sizes")
 
     def __init__(self) -> None:
-        self._orders: dict[int, tuple[int, int]] = {}
+        self._orders: dict[int, int] = {}  # order_id -> price << 1 | side
         self._levels: tuple[dict[int, dict[int, int]], dict[int, dict[int, int]]] = ({}, {})
         self._sizes: tuple[dict[int, int], dict[int, int]] = ({}, {})
         self._prices: tuple[SortedInts, SortedInts] = (new_sorted_ints(), new_sorted_ints())
@@ -64,15 +65,10 @@ class OrderBook:
         if size <= 0 or order_id in self._orders or side not in (BID, ASK):
             return False
         s = int(side)
-        self._orders[order_id] = (s, price)
+        self._orders[order_id] = price << 1 | s
         level = self._levels[s].get(price)
         if level is None:
-            self._levels[s][price] = {order_id: size}
-            self._sizes[s][price] = size
-            self._prices[s].add(price)
-            best = self._best[s]
-            if best is None or (price > best if s == BID else price < best):
-                self._best[s] = price
+            self._open_level(s, price, order_id, size)
         else:
             level[order_id] = size
             self._sizes[s][price] += size
@@ -86,7 +82,7 @@ class OrderBook:
         where = self._orders.get(order_id)
         if where is None or (size is not None and size <= 0):
             return False
-        s, price = where
+        s, price = where & 1, where >> 1
         level = self._levels[s][price]
         resting = level[order_id]
         if size is None or size >= resting:
@@ -105,7 +101,7 @@ class OrderBook:
         where = self._orders.get(order_id)
         if where is None or size <= 0:
             return False
-        s, old_price = where
+        s, old_price = where & 1, where >> 1
         level = self._levels[s][old_price]
         resting = level[order_id]
         if price != old_price:
@@ -134,7 +130,22 @@ class OrderBook:
         del level[order_id]
         if level:
             self._sizes[s][price] -= size
-            return
+        else:
+            self._close_level(s, price)
+
+    # Level creation and removal, shared with the inlined replay loop in `bot.book.mbo`.
+
+    def _open_level(self, s: int, price: int, order_id: int, size: int) -> None:
+        """A new level holding one order (the order's index entry is the caller's job)."""
+        self._levels[s][price] = {order_id: size}
+        self._sizes[s][price] = size
+        self._prices[s].add(price)
+        best = self._best[s]
+        if best is None or (price > best if s == BID else price < best):
+            self._best[s] = price
+
+    def _close_level(self, s: int, price: int) -> None:
+        """Drop an emptied level and move the best price if it was the best."""
         del self._levels[s][price]
         del self._sizes[s][price]
         prices = self._prices[s]
@@ -155,7 +166,7 @@ class OrderBook:
         where = self._orders.get(order_id)
         if where is None:
             return None
-        s, price = where
+        s, price = where & 1, where >> 1
         return Order(order_id, Side(s), price, self._levels[s][price][order_id])
 
     def best_price(self, side: Side | int) -> int | None:
@@ -225,7 +236,7 @@ class OrderBook:
         where = self._orders.get(order_id)
         if where is None:
             return None
-        s, price = where
+        s, price = where & 1, where >> 1
         ahead = 0
         for other, size in self._levels[s][price].items():
             if other == order_id:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from enum import IntEnum
 
-from bot.book.codes import ADD, CANCEL, CLEAR, F_LAST, F_SNAPSHOT, MODIFY, TRADE
+from bot.book.codes import ADD, CANCEL, CLEAR, F_LAST, F_SNAPSHOT, FILL, MODIFY, TRADE
 from bot.book.l3 import OrderBook
 from bot.book.tape import Trade, TradeTape
 
@@ -140,19 +140,15 @@ class MboBook:
     def replay(self, records: Iterable[MboRecord], on_last: LastListener | None = None) -> int:
         """Apply records in order; publish the top and call `on_last(self)` at each live F_LAST.
 
-        The hot path: `OrderBook.add`, `cancel` and same-price `modify` are inlined here on the
-        book's own containers (same package), which doubles the replay rate; the property tests
-        run random sequences through both paths against one reference.  Returns the count.
+        The hot path: `OrderBook.add`, `cancel` and `modify` are inlined here on the book's own
+        containers (same package; level creation and removal stay in `OrderBook`), which doubles
+        the replay rate; the property tests run random sequences through both paths against one
+        reference.  Returns the number of records applied.
         """
         book = self.book
-        orders, levels, sizes, prices, best = (
-            book._orders,
-            book._levels,
-            book._sizes,
-            book._prices,
-            book._best,
-        )
+        orders, levels, sizes, best = book._orders, book._levels, book._sizes, book._best
         bid_sizes, ask_sizes = sizes
+        open_level, close_level = book._open_level, book._close_level
         in_snapshot = self.in_snapshot
         last_seq = self.last_sequence
         ts = self.last_ts_recv
@@ -174,55 +170,66 @@ class MboBook:
                 if size <= 0 or oid in orders or not 0 <= side <= 1:
                     self._anomaly("duplicate_add" if oid in orders else "bad_add", str(oid))
                 else:
-                    orders[oid] = (side, price)
+                    orders[oid] = price << 1 | side
                     level = levels[side].get(price)
-                    if level is not None:
+                    if level is None:
+                        open_level(side, price, oid, size)
+                    else:
                         level[oid] = size
                         sizes[side][price] += size
-                    else:
-                        levels[side][price] = {oid: size}
-                        sizes[side][price] = size
-                        prices[side].add(price)
-                        top = best[side]
-                        if top is None or (price > top if side == 0 else price < top):
-                            best[side] = price
             elif action == CANCEL:
                 where = orders.get(oid)
                 if where is None or size <= 0:
                     self._anomaly("unknown_order" if where is None else "bad_cancel", str(oid))
                 else:
-                    s, p = where
+                    s, p = where & 1, where >> 1
                     level = levels[s][p]
                     resting = level[oid]
                     if size < resting:
                         level[oid] = resting - size
                         sizes[s][p] -= size
-                    elif len(level) > 1:
+                    else:
                         del orders[oid]
                         del level[oid]
-                        sizes[s][p] -= resting
-                    else:
-                        book.cancel(oid)  # the level goes: the rare path
+                        if level:
+                            sizes[s][p] -= resting
+                        else:
+                            close_level(s, p)
             elif action == MODIFY:
                 where = orders.get(oid)
-                if where is None or size <= 0 or where[1] != price:
-                    if not book.modify(oid, price, size):
-                        self._bad_modify(oid, side, price, size)
+                if where is None or size <= 0:
+                    self._bad_modify(oid, side, price, size)
                 else:
-                    s = where[0]
-                    level = levels[s][price]
+                    s, p = where & 1, where >> 1
+                    level = levels[s][p]
                     resting = level[oid]
-                    if size > resting:
+                    if p != price:  # to the back of the new level
+                        del level[oid]
+                        if level:
+                            sizes[s][p] -= resting
+                        else:
+                            close_level(s, p)
+                        orders[oid] = price << 1 | s
+                        level = levels[s].get(price)
+                        if level is None:
+                            open_level(s, price, oid, size)
+                        else:
+                            level[oid] = size
+                            sizes[s][price] += size
+                    elif size > resting:  # to the back of the same level
                         del level[oid]
                         level[oid] = size
-                        sizes[s][price] += size - resting
-                    elif size < resting:
+                        sizes[s][p] += size - resting
+                    elif size < resting:  # keeps its place
                         level[oid] = size
-                        sizes[s][price] -= resting - size
+                        sizes[s][p] -= resting - size
             elif action == CLEAR:
                 self._rebuild()
-            elif action >= TRADE:  # TRADE or FILL, the highest codes
-                self._trade(action, side, price, size, ts, in_snapshot)
+            elif action == FILL:
+                if not in_snapshot and self.phase is Phase.PRE_OPEN:
+                    self.phase = Phase.CONTINUOUS
+            elif action == TRADE:
+                self._trade(price, size, side, ts, in_snapshot)
             if flags & F_LAST and not in_snapshot:
                 bid, ask = best
                 self.bid_px = bid
@@ -252,15 +259,14 @@ class MboBook:
             self.book.add(oid, side, price, size)
             self._anomaly("unknown_order", str(oid))
 
-    def _trade(self, action: int, side: int, price: int, size: int, ts: int, snap: bool) -> None:
+    def _trade(self, price: int, size: int, aggressor: int, ts: int, snap: bool) -> None:
         if snap:
             return
         if self.phase is Phase.PRE_OPEN:
             self.phase = Phase.CONTINUOUS
-        if action == TRADE:
-            trade = self.tape.record(ts, price, size, side)
-            if self.on_trade is not None:
-                self.on_trade(trade)
+        trade = self.tape.record(ts, price, size, aggressor)
+        if self.on_trade is not None:
+            self.on_trade(trade)
 
     def _crossed(self, ts: int) -> None:
         if self.phase is Phase.PRE_OPEN:
