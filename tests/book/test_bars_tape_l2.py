@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import pairwise
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -12,7 +13,7 @@ from bot.book import OrderBook, Side
 from bot.book.bars import Bar, BarBuilder
 from bot.book.l2 import PriceBook
 from bot.book.mbo import MboBook
-from bot.book.tape import TradeTape
+from bot.book.tape import Trade, TradeTape
 from bot.marketdata.replay import decode_mbo_file
 
 MIN = 60_000_000_000
@@ -109,3 +110,26 @@ def test_l2_depth_limit() -> None:
         book.add(oid, Side.ASK, price, 1)
     l2 = PriceBook.from_orders(book, depth=5)
     assert [lv.price for lv in l2.depth(Side.ASK, 100)] == [100, 101, 102, 103, 104]
+
+
+def test_es_day_trades_feed_one_minute_bars(es_mbo_path: Path) -> None:
+    (rows,) = decode_mbo_file(es_mbo_path).values()
+    bars = BarBuilder.seconds(60)
+    done: list[Bar] = []
+
+    def on_trade(trade: Trade) -> None:
+        bar = bars.add(trade.ts, trade.price, trade.size)
+        if bar is not None:
+            done.append(bar)
+
+    feed = MboBook(on_trade=on_trade)
+    feed.replay(rows)
+    last = bars.flush()
+    assert last is not None
+    done.append(last)
+    assert sum(b.volume for b in done) == feed.tape.volume == 9_892
+    assert sum(b.trades for b in done) == feed.tape.count
+    assert all(b.low <= b.open <= b.high and b.low <= b.close <= b.high for b in done)
+    assert all(b.low <= b.vwap <= b.high for b in done)
+    assert all(a.end_ns <= b.start_ns for a, b in pairwise(done))
+    assert bars.late_trades == 0 and len(done) <= 120  # two hours of minutes at most
