@@ -84,9 +84,13 @@ def profit_chart(outcomes: Outcomes, target_cents: int, title: str, path: Path) 
 
 
 def sizing_chart(
-    rows: list[tuple[float, float, float]], max_breach: float, title: str, path: Path
+    rows: list[tuple[float, float, float]],
+    max_breach: float,
+    recommended: float | None,
+    title: str,
+    path: Path,
 ) -> None:
-    """P(target) and P(breach) against the scale factor, with the breach limit."""
+    """P(target) and P(breach) against the scale factor, the breach limit, the advice."""
     factors = [r[0] for r in rows]
     figure = Figure(figsize=(9, 5.2))
     axes = figure.add_subplot()
@@ -94,12 +98,16 @@ def sizing_chart(
     axes.plot(factors, [r[2] for r in rows], marker="o", color="#d62728", label="P(MLL breach)")
     axes.axhline(max_breach, color="#d62728", linestyle=":", linewidth=1,
                  label=f"breach limit {max_breach:.0%}")  # fmt: skip
+    if recommended is not None:
+        axes.axvline(recommended, color="black", linestyle="--", linewidth=1,
+                     label=f"recommended scale {recommended:g}")  # fmt: skip
     axes.set_title(f"{title}\nodds by position size")
     axes.set_xlabel("scale factor (x position size)")
     axes.set_ylabel("probability")
     axes.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     axes.set_ylim(0, 1.02)
+    axes.margins(x=0.05)
     axes.grid(alpha=0.3)
-    axes.legend(loc="center right", fontsize=8)
+    axes.legend(loc="upper center", fontsize=8)
     figure.tight_layout()
     _save(figure, path)

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 MAX_PATHS = 10_000_000
 FAN_TRACE_PATHS = 10_000
 MAX_SEED = 2**63 - 1
+INT64_HEADROOM = 2**60  # balances, floors and payouts stay far from int64 overflow
 
 
 def register(commands: Subparsers, bench: Subparsers) -> None:
@@ -156,6 +157,8 @@ def run_montecarlo(args: argparse.Namespace, settings: Settings) -> int:
     if payouts not in ("none", "standard"):
         raise UserInputError(f"--payouts must be none or standard, got {args.payouts!r}")
     threshold = _cents(args.payout_min_balance, "--payout-min-balance")
+    if not rules.payouts_enabled:
+        payouts = "none"  # e.g. the Trading Combine: no payouts to take
     auto = threshold if payouts == "standard" else None
     seed = (
         secrets.randbelow(2**32) if args.seed is None else _whole(args.seed, "--seed", 0, MAX_SEED)
@@ -190,7 +193,14 @@ def run_montecarlo(args: argparse.Namespace, settings: Settings) -> int:
     )
     studies: list[tuple[float, Summary]] = []
     for factor in factors:
-        history = History.from_days(scale_days(history_days, factor))
+        scaled = scale_days(history_days, factor)
+        largest = max(max(abs(d.net_pnl_cents), abs(d.low_pnl_cents)) for d in scaled)
+        if largest * days >= INT64_HEADROOM:
+            raise UserInputError(
+                f"{args.file}: P&L up to {largest / 100:,.2f} x {days} days (scale {factor}) "
+                "is too large to simulate exactly in 64-bit cents"
+            )
+        history = History.from_days(scaled)
         outcomes = run_study(path_rules, history, study)
         studies.append((float(factor), summarize(outcomes)))
         if out is not None:
@@ -214,7 +224,7 @@ def run_montecarlo(args: argparse.Namespace, settings: Settings) -> int:
             from bot.analysis import charts
 
             rows = [(f, s.p_target, s.p_mll_breach) for f, s in studies]
-            charts.sizing_chart(rows, MAX_BREACH, args.file.name, out / "sizing.png")
+            charts.sizing_chart(rows, MAX_BREACH, recommended, args.file.name, out / "sizing.png")
     if args.json:
         sys.stdout.write(json.dumps(document) + "\n")
     else:

@@ -151,3 +151,19 @@ def test_bench_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
     result = json.loads(out)
     assert code == 0 and result["paths"] == 2000 and result["paths_per_s"] > 0
     assert result["max_rss_mb"] > 0
+
+
+def test_combine_has_no_payouts(history: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_json(capsys, str(history), "--paths", "500", "--account", "combine-50k")
+    assert result["account"] == "combine-50k" and result["payouts"] == "none"
+    assert result["mean_payouts"] == 0
+
+
+def test_huge_pnl_is_refused_before_it_could_overflow(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "huge.csv"
+    rows = [f"2026-01-{d:02d},100000000000000,-1," for d in range(1, 21)]
+    path.write_text("day,net_pnl,low_pnl,payout\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    code, _, err = run(capsys, "montecarlo", str(path), "--paths", "10")
+    assert code == 2 and "too large" in err
