@@ -138,7 +138,7 @@ class MboBook:
         self.replay((record,))
 
     def replay(self, records: Iterable[MboRecord], on_last: LastListener | None = None) -> int:
-        """Apply records in order; publish the top and call `on_last(self)` at each live F_LAST.
+        """Apply records in order; publish the top and call `on_last(self)` at each F_LAST.
 
         The hot path: `OrderBook.add`, `cancel` and `modify` are inlined here on the book's own
         containers (same package; level creation and removal stay in `OrderBook`), which doubles
@@ -230,7 +230,7 @@ class MboBook:
                     self.phase = Phase.CONTINUOUS
             elif action == TRADE:
                 self._trade(price, size, side, ts, in_snapshot)
-            if flags & F_LAST and not in_snapshot:
+            if flags & F_LAST:
                 bid, ask = best
                 self.bid_px = bid
                 self.ask_px = ask
@@ -242,7 +242,7 @@ class MboBook:
                     self.ask_sz = 0
                 else:
                     self.ask_sz = ask_sizes[ask]
-                    if bid is not None and bid >= ask:
+                    if bid is not None and bid >= ask and not in_snapshot:
                         self._crossed(ts)
                 if on_last is not None:
                     on_last(self)

@@ -136,9 +136,10 @@ def test_unknown_order_and_backwards_sequence_are_counted_not_raised() -> None:
         [
             rec(ADD, ASK, 105, 3, 7, flags=snap, seq=1),
             rec(ADD, BID, 103, 2, 8, flags=snap | F_LAST, seq=2),
-            rec(ADD, BID, 104, 1, 9, seq=12),
         ]
     )
+    assert feed.valid and (feed.bid_px, feed.bid_sz, feed.ask_px, feed.ask_sz) == (103, 2, 105, 3)
+    feed.apply(rec(ADD, BID, 104, 1, 9, seq=12))
     assert feed.valid and feed.book.depth(BID, 5) == [(104, 1, 1), (103, 2, 1)]
     assert (feed.bid_px, feed.ask_px) == (104, 105)
 
