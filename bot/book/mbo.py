@@ -1,7 +1,7 @@
 """An instrument's book as fed by market-by-order records: L3 book + trading phase + integrity.
 
 Records are plain int tuples (see `MboRecord`), decoded once from Databento DBN by
-`bot.marketdata.dbn`, so the replay loop does no attribute lookups, string compares or allocation.
+`bot.marketdata.records`, so the replay loop compares small ints and allocates almost nothing.
 
 Semantics (Databento MBO, i.e. CME MDP 3.0): A adds; C takes `size` lots off an order (removed at
 0); M changes price and/or size (priority lost on a price change or size increase); R clears the
@@ -125,6 +125,8 @@ class MboBook:
     def _rebuild(self) -> None:
         """Clear the book for an R or the start of a snapshot; the book is valid again."""
         self.book.clear()
+        self.bid_px = self.ask_px = None
+        self.bid_sz = self.ask_sz = 0
         if not self.valid:
             self.valid = True
             self.invalid_reason = ""
@@ -231,6 +233,7 @@ class MboBook:
             elif action == TRADE:
                 self._trade(price, size, side, ts, in_snapshot)
             if flags & F_LAST:
+                self.last_ts_recv = ts
                 bid, ask = best
                 self.bid_px = bid
                 self.ask_px = ask

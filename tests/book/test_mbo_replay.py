@@ -213,7 +213,8 @@ def test_es_day_final_book_equals_reference_and_never_crosses_after_open(
     assert len(rows) == 68_792
 
     feed = MboBook()
-    crossed_after_open = []
+    crossed_after_open: list[int] = []
+    seen_ts = [0]
     last_points = 0
 
     def check(book: MboBook) -> None:
@@ -224,6 +225,8 @@ def test_es_day_final_book_equals_reference_and_never_crosses_after_open(
                 crossed_after_open.append(book.last_ts_recv)
             if last_points % 997 == 0:
                 assert_levels_are_sums_of_orders(book)
+        assert book.last_ts_recv >= seen_ts[-1]  # the callback sees the current record's time
+        seen_ts.append(book.last_ts_recv)
 
     feed.replay(rows, check)
     assert crossed_after_open == []
@@ -233,7 +236,8 @@ def test_es_day_final_book_equals_reference_and_never_crosses_after_open(
         assert [tuple(level) for level in feed.book.depth(side, 10)] == reference.depth(side, 10)
     assert_levels_are_sums_of_orders(feed)
     assert feed.book.best_price(BID) == 19240  # 4810.00
-    assert feed.last_ts_recv == raw[-1].ts_recv
+    assert feed.last_ts_recv == seen_ts[-1] == raw[-1].ts_recv
+    assert len(set(seen_ts)) == 44_214 + 1  # every distinct F_LAST time, plus the initial 0
 
 
 def assert_levels_are_sums_of_orders(feed: MboBook) -> None:
