@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -100,7 +100,7 @@ def run_days(
             floors[day] = state.floor[:trace_paths]
             profits[day] = state.profit(rules)[:trace_paths]
         if record is not None:
-            snapshot = PathState(*(np.copy(getattr(state, f)) for f in PathState.__slots__))
+            snapshot = PathState(**{f.name: np.copy(getattr(state, f.name)) for f in fields(state)})
             record.append((snapshot, arrays))
     trace = Trace(balances, floors, profits) if trace_paths else None
     return state, trace
