@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.risk_cmd",
     "bot.cli.montecarlo_cmd",
     "bot.cli.book_cmd",
+    "bot.cli.exchange_cmd",
 )
 
 Handler = Callable[[argparse.Namespace, Settings], int]

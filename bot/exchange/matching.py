@@ -170,6 +170,49 @@ class MatchingEngine:
         orders[order.order_id] = order
         touched.add((side, limit))
 
+    # ------------------------------------------------------------------ replayed feeds
+
+    def rest(self, order: SimOrder) -> bool:
+        """Put an order straight on the book without matching (a replayed real order: the real
+        book may cross in pre-open, and its trades arrive as their own records)."""
+        if order.price is None or not self.book.add(
+            order.order_id, order.side, order.price, order.qty
+        ):
+            return False
+        self.orders[order.order_id] = order
+        self.touched.add((order.side, order.price))
+        return True
+
+    def fill_resting(self, order: SimOrder, qty: int) -> int:
+        """Fill a resting order at its own price by a trade that happened outside the engine."""
+        if order.price is None or order.order_id not in self.book:
+            return 0
+        qty = min(qty, order.qty - order.cum_qty)
+        if qty <= 0:
+            return 0
+        self.book.cancel(order.order_id, qty)
+        self.touched.add((order.side, order.price))
+        self._match_seq += 1
+        order.cum_qty += qty
+        order.notional += order.price * qty
+        if order.cum_qty >= order.qty:
+            order.status = FILLED
+            del self.orders[order.order_id]
+        else:
+            order.status = PARTIAL
+        self.events.append(
+            Fill(order, order.price, qty, self._match_seq, False, order.cum_qty, order.notional)
+        )
+        return qty
+
+    def record_trade(self, price: int, qty: int, aggressor_side: int) -> None:
+        """A print from outside the engine: market data, last price, stop triggers."""
+        self._match_seq += 1
+        self.events.append(Trade(price, qty, aggressor_side, self._match_seq))
+        self.last_trade = price
+        if self._buy_stops or self._sell_stops:
+            self._run_triggers()
+
     # ------------------------------------------------------------------ stops
 
     def _park_stop(self, order: SimOrder) -> None:

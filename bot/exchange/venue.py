@@ -267,6 +267,10 @@ class Venue:
 
     # ------------------------------------------------------------------ events -> reports
 
+    def drain_reports(self, key: ContractKey) -> list[Report]:
+        """Reports owed for events a market source caused directly on an engine."""
+        return self._drain(key) if key in self.engines else []
+
     def _drain(self, key: ContractKey, orig_cl_ord_id: str | None = None) -> list[Report]:
         engine = self.engines[key]
         events: list[Event] = engine.events

@@ -30,7 +30,7 @@ def venue_trade(server: ExchangeServer, side: int, qty: int, ticks: int | None) 
         key = srv.venue.contract("MES")
         oid = srv.venue.new_order_id()
         order = SimOrder(oid, side, MARKET if ticks is None else LIMIT, qty, ticks)
-        srv._send_reports(srv.venue.submit_anonymous(key, order))  # noqa: SLF001
+        srv._send_reports(srv.venue.submit_anonymous(key, order))
 
     server.control(act)
 
@@ -183,7 +183,7 @@ def test_restart_resumes_sequence_numbers_and_never_reuses_clordids(
 def _next_sender_seq(gw: FixGateway) -> int:
     import quickfix as fix
 
-    session = fix.Session.lookupSession(gw._sid)  # noqa: SLF001
+    session = fix.Session.lookupSession(gw._sid)
     return int(session.getExpectedSenderNum())
 
 
