@@ -17,7 +17,18 @@ from bot.marketdata.errors import MarketDataError
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 DBN_MAGIC = b"DBN"
-CHUNK_SIZE = 1 << 20
+CHUNK_SIZE = 1 << 16  # bytes read from disk at a time
+SLICE_SIZE = 1 << 18  # most decompressed bytes handed to the decoder at once (~4,700 MBO records)
+
+
+def _sliced(data: bytes, size: int = SLICE_SIZE) -> Iterator[bytes]:
+    """Bound each decode batch: zstd can expand one read many times over."""
+    if len(data) <= size:
+        yield data
+        return
+    view = memoryview(data)
+    for start in range(0, len(data), size):
+        yield bytes(view[start : start + size])
 
 
 def _zstd_chunks(first: bytes, fh_read: Iterator[bytes], name: str) -> Iterator[bytes]:
@@ -37,7 +48,7 @@ def _zstd_chunks(first: bytes, fh_read: Iterator[bytes], name: str) -> Iterator[
             raise MarketDataError(f"{name}: corrupt zstd data ({exc})") from None
         data = b""
         if out:
-            yield out
+            yield from _sliced(out)
         if dobj.eof:
             data = dobj.unused_data
             dobj = dctx.decompressobj()

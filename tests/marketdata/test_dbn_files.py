@@ -83,6 +83,8 @@ def test_streamed_replay_equals_whole_file_replay(market_file: MarketFile) -> No
     reader = DbnReader(path, chunk_size=4_096)
     batches = list(reader.batches())
     assert len(batches) > 3
+    # Memory stays flat: however much one read expands, a decode batch stays small.
+    assert max(len(b) for b in DbnReader(path).batches()) <= 5_000
     whole = mbo_records(DbnReader(path), TICK)
     streamed = mbo_records((r for b in batches for r in b), TICK)
     assert whole == streamed
