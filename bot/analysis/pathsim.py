@@ -151,16 +151,17 @@ def step(
     else:
         eligible = np.zeros_like(ok)
         cap = np.zeros_like(state.balance)
+    paid = np.zeros_like(state.balance)
     if auto_payout_min_balance is not None and rules.payouts_enabled:
-        pay = eligible & (state.balance >= auto_payout_min_balance) & (cap > 0)
-        paid = cap * pay
-        state.balance -= paid
-        state.paid_out += paid
-        state.payouts += pay
-        np.maximum(state.floor, rules.mll_lock, out=state.floor, where=pay)
-        np.copyto(state.winning_days, 0, where=pay)
-    else:
-        paid = np.zeros_like(state.balance)
+        # Few paths pay on any one day: update just those.
+        pay = np.flatnonzero(eligible & (state.balance >= auto_payout_min_balance) & (cap > 0))
+        amount = cap[pay]
+        paid[pay] = amount
+        state.balance[pay] -= amount
+        state.paid_out[pay] += amount
+        state.payouts[pay] += 1
+        state.floor[pay] = np.maximum(state.floor[pay], rules.mll_lock)
+        state.winning_days[pay] = 0
 
     reached = ok & (state.target_day == 0) & (state.profit(rules) >= target)
     np.copyto(state.target_day, day_number, where=reached)
