@@ -102,6 +102,14 @@ def test_block_paths_agree_without_payouts_at_odd_scale() -> None:
     assert seen["payouts"] == 0 and seen["failures"] > 10 and seen["targets"] > 10
 
 
+def test_payouts_at_any_balance_reset_the_floor() -> None:
+    # With no balance threshold, payouts happen while the floor still trails below $0.
+    days = grid_history(seed=9)
+    rows = draw_rows(chunk_rng(14, 0), len(days), 147, 200)
+    seen = assert_agree(XFA, days, rows, target=760_000, auto=0)
+    assert seen["payouts"] > 100 and seen["failures"] > 10, seen
+
+
 def test_a_zero_balance_after_five_winning_days_is_not_eligible() -> None:
     days = make_days([200, -1000], [0, -1000])
     rows = np.array([[0, 0, 0, 0, 0, 1, 0]]).T  # five +$200 days, -$1,000, +$200
