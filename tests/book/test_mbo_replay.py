@@ -169,36 +169,19 @@ def test_mark_gap_invalidates() -> None:
 # ------------------------------------------------------------------ the real ES day
 
 
-class RawReference:
-    """Independent of the decoder and the book: raw Databento objects, a dict of orders."""
-
-    def __init__(self) -> None:
-        self.orders: dict[int, list[int]] = {}
-
-    def apply(self, r: dbn.MBOMsg) -> None:
-        action = str(r.action.value) if hasattr(r.action, "value") else str(r.action)
-        side = 0 if str(getattr(r.side, "value", r.side)) == "B" else 1
-        if action == "R":
-            self.orders.clear()
-        elif action == "A":
-            self.orders[r.order_id] = [side, r.price // ES_TICK, r.size]
-        elif action == "C":
-            order = self.orders[r.order_id]
-            order[2] -= r.size
-            if order[2] <= 0:
-                del self.orders[r.order_id]
-        elif action == "M":
-            self.orders[r.order_id] = [side, r.price // ES_TICK, r.size]
-
-    def depth(self, side: int, n: int) -> list[tuple[int, int, int]]:
-        agg: dict[int, list[int]] = {}
-        for s, price, size in self.orders.values():
-            if s == side:
-                row = agg.setdefault(price, [0, 0])
-                row[0] += size
-                row[1] += 1
-        best = sorted(agg, reverse=side == 0)[:n]
-        return [(p, agg[p][0], agg[p][1]) for p in best]
+def apply_raw(ref: ReferenceBook, r: dbn.MBOMsg) -> None:
+    """Raw Databento objects straight into the reference: independent of the decoder and book."""
+    action = str(getattr(r.action, "value", r.action))
+    side = 0 if str(getattr(r.side, "value", r.side)) == "B" else 1
+    price = r.price // ES_TICK
+    if action == "R":
+        ref.clear()
+    elif action == "A":
+        assert ref.add(r.order_id, side, price, r.size)
+    elif action == "C":
+        assert ref.cancel(r.order_id, r.size)
+    elif action == "M":
+        assert ref.modify(r.order_id, price, r.size)
 
 
 @pytest.mark.slow
@@ -206,9 +189,9 @@ def test_es_day_final_book_equals_reference_and_never_crosses_after_open(
     es_mbo_path: Path,
 ) -> None:
     raw = [r for r in DbnReader(es_mbo_path) if isinstance(r, dbn.MBOMsg)]
-    reference = RawReference()
+    reference = ReferenceBook()
     for r in raw:
-        reference.apply(r)
+        apply_raw(reference, r)
     (rows,) = mbo_records(raw, tick_nanos(Decimal("0.25"))).values()
     assert len(rows) == 68_792
 
@@ -234,6 +217,8 @@ def test_es_day_final_book_equals_reference_and_never_crosses_after_open(
     assert 800 <= feed.crossed_preopen <= 1000  # "about 900 crossed states before the first trade"
     for side in (BID, ASK):
         assert [tuple(level) for level in feed.book.depth(side, 10)] == reference.depth(side, 10)
+        for price, _, _ in reference.depth(side, 10):  # time priority inside each level too
+            assert feed.book.orders_at(side, price) == reference.queue(side, price)
     assert_levels_are_sums_of_orders(feed)
     assert feed.book.best_price(BID) == 19240  # 4810.00
     assert feed.last_ts_recv == seen_ts[-1] == raw[-1].ts_recv
