@@ -141,8 +141,9 @@ def step(
     np.add(state.balance, net, out=state.balance, where=ok)
     winning = ok & (net >= rules.winning_day)
     state.winning_days += winning
+    # No mask needed: a failed path's balance is at or below its floor, so it cannot trail.
     trailed = np.minimum(state.balance - rules.mll_amount, rules.mll_lock)
-    np.maximum(state.floor, trailed, out=state.floor, where=ok)
+    np.maximum(state.floor, trailed, out=state.floor)
 
     if rules.payouts_enabled:
         eligible = ok & (state.winning_days >= rules.winning_days_for_payout) & (state.balance > 0)
