@@ -3,7 +3,7 @@
 The real orders rest in the venue's book exactly as recorded, so the bot's passive orders queue
 behind the orders already at their price.  A real trade fills a bot order only with the volume
 left after the lots ahead of it in the queue (better-priced bot orders fill first).  Approximations
-(documented): real orders the bot's aggressive orders took are gone from our copy, and later
+(documented): nothing trades in the pre-open before the first real print; real orders the bot's aggressive orders took are gone from our copy, and later
 records for them are ignored; a real add that crosses a resting bot order trades with it.
 """
 
@@ -47,6 +47,7 @@ class ReplayFeed:
         self.records = records
         self.applied = 0
         self.bot_fills = 0
+        self.continuous = False
         live = [i for i, r in enumerate(records) if not r[5] & F_SNAPSHOT]
         first_live = live[0] if live else len(records)
         for rec in records[:first_live]:
@@ -115,7 +116,8 @@ class ReplayFeed:
         engine = self.engine
         book = engine.book
         if action == ADD and side in (BID, ASK) and size > 0:
-            size -= self._cross_bot_orders(side, price, size)
+            if self.continuous:  # in pre-open the real book may cross: nothing trades
+                size -= self._cross_bot_orders(side, price, size)
             if size > 0:
                 engine.rest(SimOrder(_real_id(order_id), side, LIMIT, size, price))
         elif action == CANCEL:
@@ -145,13 +147,15 @@ class ReplayFeed:
                 book.cancel(oid)
                 engine.orders.pop(oid, None)
         elif action == TRADE and size > 0:
+            self.continuous = True  # the first print ends the pre-open (as in bot.book.mbo)
             if side in (BID, ASK):
                 self._fill_bot_orders(1 - side, price, size)
             engine.record_trade(price, size, side)
 
     def _bot_orders(self, side: int) -> list[SimOrder]:
-        return [o for o in self.engine.orders.values() if o.owner is not None and o.side == side
-                and o.order_id in self.engine.book]  # fmt: skip
+        """The FIX owners' resting orders on one side (the venue indexes only those)."""
+        book = self.engine.book
+        return [o for o in self.venue.working_orders() if o.side == side and o.order_id in book]
 
     def _fill_bot_orders(self, resting_side: int, price: int, size: int) -> None:
         """A real trade at `price`: bot orders at a better price fill first, then bot orders at

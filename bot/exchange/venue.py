@@ -102,6 +102,7 @@ class Venue:
         self.fill_log: list[FillRecord] = []
         self._by_clid: dict[tuple[str, str], SimOrder] = {}
         self._by_id: dict[int, SimOrder] = {}
+        self._by_owned: dict[int, SimOrder] = {}  # FIX owners' orders, open or not
         self._contract_of: dict[int, ContractKey] = {}
         self._published: dict[ContractKey, dict[tuple[int, int], int]] = {}
         self._trades: dict[ContractKey, list[Trade]] = {}
@@ -179,15 +180,14 @@ class Venue:
         )
         self._by_clid[(req.owner, req.cl_ord_id)] = order
         self._by_id[order.order_id] = order
+        self._by_owned[order.order_id] = order
         self._contract_of[order.order_id] = key
         engine.submit(order)
         return self._drain(key)
 
     def submit_anonymous(self, key: ContractKey, order: SimOrder) -> list[Report]:
         """An order of the synthetic flow: never reported itself, but the resting orders it
-        fills are, to their owners."""
-        self._by_id[order.order_id] = order
-        self._contract_of[order.order_id] = key
+        fills are, to their owners.  Not indexed: the venue keeps only FIX owners' orders."""
         self.engine(key).submit(order)
         return self._drain(key)
 
@@ -248,9 +248,7 @@ class Venue:
 
     def mass_status(self, owner: str, req_id: str) -> list[Report]:
         """OrderMassStatusRequest (AF): one 150=I report per working order of the owner."""
-        working = [
-            o for o in self._by_id.values() if o.owner == owner and o.is_open
-        ]  # insertion order = order id order
+        working = self.working_orders(owner)  # insertion order = order id order
         total = len(working)
         return [
             self._report(o, EXEC_STATUS, mass=(req_id, total, i == total - 1))
@@ -258,6 +256,7 @@ class Venue:
         ]
 
     def working_orders(self, owner: str | None = None) -> list[SimOrder]:
+        """Open orders of FIX owners (all owners when `owner` is None); never the flow's."""
         return [
             o for o in self._by_id.values() if o.is_open and (owner is None or o.owner == owner)
         ]
