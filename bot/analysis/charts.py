@@ -23,9 +23,9 @@ def fan_chart(trace: Trace, target_cents: int, total_paths: int, title: str, pat
     """Balance over the days: median and 5-95% band, the median MLL floor, the median
     profit including payouts, and the target; drawn from the traced leading paths."""
     days = np.arange(1, trace.balance.shape[0] + 1)
-    balance = np.percentile(trace.balance, [5, 25, 50, 75, 95], axis=1) / 100
-    floor = np.median(trace.floor, axis=1) / 100
-    profit = np.median(trace.profit, axis=1) / 100
+    balance = trace.balance.T / 100  # rows: the 5, 25, 50, 75 and 95th percentiles
+    floor = trace.floor / 100
+    profit = trace.profit / 100
     figure = Figure(figsize=(9, 5.2))
     axes = figure.add_subplot()
     axes.fill_between(days, balance[0], balance[4], color="#4c78a8", alpha=0.18, label="5-95%")
@@ -38,7 +38,7 @@ def fan_chart(trace: Trace, target_cents: int, total_paths: int, title: str, pat
     axes.axhline(target_cents / 100, color="#2ca02c", linewidth=1, linestyle=":",
                  label=f"target ${target_cents / 100:,.0f}")  # fmt: skip
     axes.axhline(0, color="black", linewidth=0.6)
-    traced = trace.balance.shape[1]
+    traced = trace.paths
     sample = "all" if traced == total_paths else f"first {traced:,} of {total_paths:,}"
     axes.set_title(f"{title}\nday-end balance, {sample} paths")
     axes.set_xlabel("trading day")
