@@ -12,13 +12,20 @@ import resource
 import secrets
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.analysis.history import MIN_ROWS, History, scale_days
-from bot.analysis.montecarlo import CHUNK_PATHS, MAX_DAYS, Study, default_workers, run_study
+from bot.analysis.montecarlo import (
+    CHUNK_PATHS,
+    MAX_DAYS,
+    Outcomes,
+    Study,
+    default_workers,
+    run_study,
+)
 from bot.analysis.pathsim import PathRules
 from bot.analysis.report import Setup, scaled_json, single_json, text_report
 from bot.analysis.stats import MAX_BREACH, Summary, recommend_scale, summarize
@@ -147,7 +154,37 @@ def _read(path: Path) -> list[DayPnl]:
     return days
 
 
-def run_montecarlo(args: argparse.Namespace, settings: Settings) -> int:
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A validated `montecarlo` invocation: nothing has been simulated yet."""
+
+    setup: Setup
+    study: Study
+    rules: PathRules
+    histories: list[tuple[Decimal, History]]  # one per scale factor, ascending
+    scaled: bool  # --scale given: report every factor and a recommendation
+    out: Path | None
+
+
+def _histories(
+    path: Path, days: list[DayPnl], factors: list[Decimal], n_days: int
+) -> list[tuple[Decimal, History]]:
+    """The history at every factor, refused up front if int64 cents could overflow."""
+    result = []
+    for factor in factors:
+        scaled = scale_days(days, factor)
+        largest = max(max(abs(d.net_pnl_cents), abs(d.low_pnl_cents)) for d in scaled)
+        if largest * n_days >= INT64_HEADROOM:
+            raise UserInputError(
+                f"{path}: P&L up to {largest / 100:,.2f} x {n_days} days (scale {factor}) "
+                "is too large to simulate exactly in 64-bit cents"
+            )
+        result.append((factor, History.from_days(scaled)))
+    return result
+
+
+def parse_job(args: argparse.Namespace, settings: Settings) -> Job:
+    """Every argument and the input file checked; the first problem is a UserInputError."""
     rules = rules_from_settings(settings, args.account)
     days = _whole(args.days, "--days", 1, MAX_DAYS)
     paths = _whole(args.paths, "--paths", 1, MAX_PATHS)
@@ -175,11 +212,7 @@ def run_montecarlo(args: argparse.Namespace, settings: Settings) -> int:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UserInputError(f"--out {out}: cannot create the directory: {exc}") from None
-
-    path_rules = PathRules.from_account(rules)
-    study = Study(days=days, paths=paths, target=target, seed=seed, block=block,
-                  auto_payout_min_balance=auto,
-                  trace_paths=min(paths, FAN_TRACE_PATHS) if out else 0)  # fmt: skip
+    trace = min(paths, FAN_TRACE_PATHS) if out else 0
     setup = Setup(
         account=rules.name,
         rows=len(history_days),
@@ -191,44 +224,59 @@ def run_montecarlo(args: argparse.Namespace, settings: Settings) -> int:
         payouts=payouts,
         payout_min_balance_cents=auto,
     )
+    return Job(
+        setup=setup,
+        study=Study(days, paths, target, seed, block, auto, trace),
+        rules=PathRules.from_account(rules),
+        histories=_histories(args.file, history_days, factors, days),
+        scaled=args.scale is not None,
+        out=out,
+    )
+
+
+def _write_charts(job: Job, out: Path, factor: Decimal, outcomes: Outcomes, name: str) -> None:
+    """The fan and profit charts of one factor (suffixed by the factor when scaling)."""
+    from bot.analysis import charts  # matplotlib loads only when charts are wanted
+
+    suffix = f"_x{factor}" if job.scaled else ""
+    setup = job.setup
+    title = f"{name}: {setup.bootstrap}, payouts {setup.payouts}, scale {factor}"
+    if outcomes.trace is not None:
+        fan = out / f"balance_fan{suffix}.png"
+        charts.fan_chart(outcomes.trace, setup.target_cents, setup.paths, title, fan)
+    profit = out / f"profit_distribution{suffix}.png"
+    charts.profit_chart(outcomes, setup.target_cents, title, profit)
+
+
+def run_montecarlo(args: argparse.Namespace, settings: Settings) -> int:
+    job = parse_job(args, settings)
     studies: list[tuple[float, Summary]] = []
-    for factor in factors:
-        scaled = scale_days(history_days, factor)
-        largest = max(max(abs(d.net_pnl_cents), abs(d.low_pnl_cents)) for d in scaled)
-        if largest * days >= INT64_HEADROOM:
-            raise UserInputError(
-                f"{args.file}: P&L up to {largest / 100:,.2f} x {days} days (scale {factor}) "
-                "is too large to simulate exactly in 64-bit cents"
-            )
-        history = History.from_days(scaled)
-        outcomes = run_study(path_rules, history, study)
-        studies.append((float(factor), summarize(outcomes)))
-        if out is not None:
-            from bot.analysis import charts  # matplotlib loads only when charts are wanted
+    try:
+        for factor, history in job.histories:
+            outcomes = run_study(job.rules, history, job.study)
+            studies.append((float(factor), summarize(outcomes)))
+            if job.out is not None:
+                _write_charts(job, job.out, factor, outcomes, args.file.name)
+        recommended = recommend_scale([(f, s.p_mll_breach) for f, s in studies])
+        if job.scaled:
+            document = scaled_json(job.setup, studies, recommended, MAX_BREACH)
+        else:
+            document = single_json(job.setup, studies[0][1])
+        if job.out is not None:
+            summary = json.dumps(document, indent=2) + "\n"
+            (job.out / "summary.json").write_text(summary, encoding="utf-8")
+            if job.scaled:
+                from bot.analysis import charts
 
-            suffix = "" if args.scale is None else f"_x{factor}"
-            title = f"{args.file.name}: {setup.bootstrap}, payouts {payouts}, scale {factor}"
-            if outcomes.trace is not None:  # always traced when charts are wanted
-                fan = out / f"balance_fan{suffix}.png"
-                charts.fan_chart(outcomes.trace, target, paths, title, fan)
-            charts.profit_chart(outcomes, target, title, out / f"profit_distribution{suffix}.png")
-
-    recommended = recommend_scale([(f, s.p_mll_breach) for f, s in studies])
-    if args.scale is None:
-        document = single_json(setup, studies[0][1])
-    else:
-        document = scaled_json(setup, studies, recommended, MAX_BREACH)
-    if out is not None:
-        (out / "summary.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-        if args.scale is not None:
-            from bot.analysis import charts
-
-            rows = [(f, s.p_target, s.p_mll_breach) for f, s in studies]
-            charts.sizing_chart(rows, MAX_BREACH, recommended, args.file.name, out / "sizing.png")
+                rows = [(f, s.p_target, s.p_mll_breach) for f, s in studies]
+                sizing = job.out / "sizing.png"
+                charts.sizing_chart(rows, MAX_BREACH, recommended, args.file.name, sizing)
+    except OSError as exc:
+        raise UserInputError(f"--out {job.out}: cannot write: {exc}") from None
     if args.json:
         sys.stdout.write(json.dumps(document) + "\n")
     else:
-        sys.stdout.write(text_report(setup, studies, recommended, MAX_BREACH) + "\n")
+        sys.stdout.write(text_report(job.setup, studies, recommended, MAX_BREACH) + "\n")
     return 0
 
 

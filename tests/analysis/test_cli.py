@@ -167,3 +167,12 @@ def test_huge_pnl_is_refused_before_it_could_overflow(
     path.write_text("day,net_pnl,low_pnl,payout\n" + "\n".join(rows) + "\n", encoding="utf-8")
     code, _, err = run(capsys, "montecarlo", str(path), "--paths", "10")
     assert code == 2 and "too large" in err
+
+
+def test_out_that_is_a_file_exits_2(
+    history: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "taken"
+    blocker.write_text("", encoding="utf-8")
+    code, out, err = run(capsys, "montecarlo", str(history), "--paths", "10", "--out", str(blocker))
+    assert code == 2 and out == "" and "cannot create the directory" in err
