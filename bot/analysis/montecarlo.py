@@ -2,7 +2,8 @@
 
 Paths run in fixed-size chunks (bounded memory at any path count) on a few threads (numpy
 releases the GIL in its array loops).  Chunk k always holds paths k*CHUNK_PATHS onwards and
-draws from its own stream, so the numbers depend on the seed, not on the thread count.
+draws from its own stream, so the numbers depend on the seed and path count, not on the
+thread count, and a run with more paths extends the same sample.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class Study:
     seed: int
     block: int = 1
     auto_payout_min_balance: int | None = None  # None: never take a payout
-    trace_paths: int = 0  # leading paths whose daily balance is kept for the fan chart
+    trace_paths: int = 0  # leading paths summarised day by day for the fan chart
 
     def __post_init__(self) -> None:
         if not 1 <= self.days <= MAX_DAYS:
@@ -66,9 +67,7 @@ class Outcomes:
 
     profit: Cents  # final balance - start balance + everything paid out
     failed: Mask
-    target_day: (
-        Counts  # first day (1-based) the profit reached the target before a failure; 0 = never
-    )
+    target_day: Counts  # first day (1-based) at or over the target before a failure; 0 = never
     dll_days: Counts
     payouts: Counts
     trace: Trace | None
