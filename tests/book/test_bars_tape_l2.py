@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 
 from bot.book import OrderBook, Side
 from bot.book.bars import Bar, BarBuilder
+from bot.book.codes import ADD, F_LAST, TRADE
 from bot.book.l2 import PriceBook
 from bot.book.mbo import MboBook
+from bot.book.mbp import Mbp1Book
 from bot.book.tape import Trade, TradeTape
 from bot.marketdata.replay import decode_mbo_file
 
@@ -133,3 +135,20 @@ def test_es_day_trades_feed_one_minute_bars(es_mbo_path: Path) -> None:
     assert all(b.low <= b.vwap <= b.high for b in done)
     assert all(a.end_ns <= b.start_ns for a, b in pairwise(done))
     assert bars.late_trades == 0 and len(done) <= 120  # two hours of minutes at most
+
+
+def test_mbp1_feed_phase_and_crossed_top() -> None:
+    feed = Mbp1Book()
+    feed.replay([(1, ADD, 0, 101, 1, F_LAST, 101, 1, 1, 100, 2, 1)])  # crossed pre-open: normal
+    assert feed.valid and feed.crossed_preopen == 1 and feed.book.top() == (101, 1, 100, 2)
+    feed.replay(
+        [
+            (2, TRADE, 2, 100, 1, 0, 99, 3, 2, 100, 1, 1),
+            (3, ADD, 1, 101, 4, F_LAST, 99, 3, 2, 100, 1, 1),
+        ]
+    )
+    assert feed.valid and feed.tape.volume == 1 and feed.book.depth(Side.BID, 3) == [(99, 3, 2)]
+    feed.replay([(4, ADD, 0, 100, 1, F_LAST, 100, 1, 1, 100, 1, 1)])  # locked while trading
+    assert not feed.valid and feed.anomalies == {"crossed_book": 1}
+    feed.reset()
+    assert feed.valid and feed.book.top() == (None, 0, None, 0)
