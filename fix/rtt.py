@@ -12,7 +12,7 @@ import os
 import signal
 import socket
 import statistics
-import subprocess  # nosec B404  (our own interpreter and module, no shell)
+import subprocess  # nosec B404
 import sys
 import tempfile
 import threading
@@ -52,7 +52,7 @@ def _wait_port(port: int, timeout: float = 15.0) -> None:
 @contextmanager
 def _process(args: list[str], port: int) -> Iterator[None]:
     env = dict(os.environ)
-    proc = subprocess.Popen(  # nosec B603  (fixed argv: this interpreter and our modules)
+    proc = subprocess.Popen(  # nosec B603
         [sys.executable, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
     )
     try:

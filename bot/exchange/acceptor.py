@@ -29,7 +29,7 @@ from bot.ops.logs import log_event
 from fix.app import SafeApplication, session_id_from_text
 from fix.build import add_groups, message, transact_time
 from fix.settings import FixSessionConfig, acceptor_settings_text, ensure_dirs, session_settings
-from fix.wire import FixFields, price_text, utc_timestamp_ms
+from fix.wire import FixFields, price_text
 
 log = logging.getLogger("bot.exchange")
 
@@ -377,13 +377,13 @@ class ExchangeServer:
         sid = self._sid(owner)
         if count_faults and self.faults.take_drop():
             self._store_without_sending(sid, msg)
-            return
-        try:
-            fix.Session.sendToTarget(msg, sid)
-            self.stats.sent += 1
-        except fix.SessionNotFound:
-            self.stats.dropped += 1
-            return
+        else:
+            try:
+                fix.Session.sendToTarget(msg, sid)
+                self.stats.sent += 1
+            except fix.SessionNotFound:
+                self.stats.dropped += 1
+                return
         if count_faults and self.faults.count_disconnect():
             session = fix.Session.lookupSession(sid)
             if session is not None:
@@ -391,26 +391,22 @@ class ExchangeServer:
                 session.disconnect()
 
     def _store_without_sending(self, sid: Any, msg: Any) -> None:
-        """Persist `msg` under the next sequence number but keep it off the wire.
+        """Lose `msg` on the wire but keep it in the store: cut the connection, then send.
 
-        The counterparty sees the gap on the next message, asks for a resend, and QuickFIX
-        resends the stored copy with PossDupFlag=Y: a lost packet, recovered.
+        QuickFIX persists a message sent while the session is down and does not transmit it;
+        on the next logon the counterparty sees the sequence gap, asks for a resend and gets
+        the stored copy with PossDupFlag=Y.  (The bindings expose no usable MessageStore, so
+        the message cannot be stored without a disconnect.)
         """
         session = fix.Session.lookupSession(sid)
-        if session is None:
+        if session is not None and session.isLoggedOn():
+            session.disconnect()
+        try:
+            fix.Session.sendToTarget(msg, sid)
+        except fix.SessionNotFound:
             return
-        store = session.getStore()
-        seq = store.getNextSenderMsgSeqNum()
-        header = msg.getHeader()
-        header.setField(fix.StringField(8, sid.getBeginString().getValue()))
-        header.setField(fix.StringField(49, sid.getSenderCompID().getValue()))
-        header.setField(fix.StringField(56, sid.getTargetCompID().getValue()))
-        header.setField(fix.StringField(34, str(seq)))
-        header.setField(fix.StringField(52, utc_timestamp_ms()))
-        store.set(seq, msg.toString())
-        store.incrNextSenderMsgSeqNum()
         self.stats.dropped += 1
-        log_event(log, "exchange_fault_drop", seq=seq)
+        log_event(log, "exchange_fault_drop", session=str(sid.toString()))
 
 
 def default_venue(today: date | None = None) -> Venue:

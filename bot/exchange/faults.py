@@ -16,7 +16,7 @@ class FaultPlan:
     disconnect_after: int | None = None  # drop the connection after N more outgoing app msgs
     ack_delay_s: float = 0.0  # hold every outgoing app message this long (order preserved)
     reject_next: int = 0  # reject the next N new orders with 150=8
-    drop_next: int = 0  # store the next N outgoing app messages but never put them on the wire
+    drop_next: int = 0  # lose the next N outgoing app messages on the wire (stored: resent)
     jump_ticks: int = 0  # pending price jump for the synthetic market (applied once)
 
     def take_reject(self) -> bool:

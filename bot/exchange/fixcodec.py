@@ -161,6 +161,9 @@ def snapshot(
     req_id: str, symbol: str, maturity: str, entries: list[MdEntry], tick: Decimal
 ) -> fix.Message:
     msg = message("W", [(262, req_id), (55, symbol), (200, maturity)])
+    if not entries:  # an empty book: the required group is present with no entries
+        msg.setField(fix.StringField(268, "0"))
+        return msg
     add_groups(msg, 268, 269, [[(269, e.entry_type), *_md_entry_fields(e, tick)] for e in entries])
     return msg
 

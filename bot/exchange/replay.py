@@ -2,9 +2,11 @@
 
 The real orders rest in the venue's book exactly as recorded, so the bot's passive orders queue
 behind the orders already at their price.  A real trade fills a bot order only with the volume
-left after the lots ahead of it in the queue (better-priced bot orders fill first).  Approximations
-(documented): nothing trades in the pre-open before the first real print; real orders the bot's aggressive orders took are gone from our copy, and later
-records for them are ignored; a real add that crosses a resting bot order trades with it.
+left after the lots ahead of it in the queue (better-priced bot orders fill first).
+
+Approximations (documented): nothing trades in the pre-open before the first real print; real
+orders the bot's aggressive orders took are gone from our copy and later records for them are
+ignored; a real add that crosses a resting bot order trades with it.
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ def test_flow_fills_a_resting_bot_order_and_reports_it() -> None:
     best_bid = venue.engine(key).book.best_price(BUY)
     assert best_bid is not None
     bot = SimOrder(venue.new_order_id(), BUY, LIMIT, 1, best_bid, owner="FIX.4.4:S->T")
-    venue._contract_of[bot.order_id] = key  # noqa: SLF001  (bypass FIX validation)
+    venue._contract_of[bot.order_id] = key
     venue.engine(key).submit(bot)
     venue.engine(key).events.clear()
     reports = []

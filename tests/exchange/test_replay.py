@@ -26,13 +26,13 @@ def test_passive_order_fills_only_when_the_queue_ahead_has_traded() -> None:
     feed = ReplayFeed.from_file(venue, FILE, start=0.0)
     book = feed.engine.book
     while not feed.continuous:  # past the opening auction's first print
-        feed._apply(feed.records[feed._i])  # noqa: SLF001
-        feed._i += 1  # noqa: SLF001
+        feed._apply(feed.records[feed._i])
+        feed._i += 1
     for _ in range(100_000):  # then to a consistent (F_LAST), uncrossed book
-        rec = feed.records[feed._i]  # noqa: SLF001
-        feed._apply(rec)  # noqa: SLF001
-        feed._i += 1  # noqa: SLF001
-        if rec[5] & F_LAST and not book.is_locked_or_crossed() and feed._i > 9_500:  # noqa: SLF001
+        rec = feed.records[feed._i]
+        feed._apply(rec)
+        feed._i += 1
+        if rec[5] & F_LAST and not book.is_locked_or_crossed() and feed._i > 9_500:
             break
     venue.drain_reports(feed.key)
     ask = book.best_price(1)
@@ -45,11 +45,11 @@ def test_passive_order_fills_only_when_the_queue_ahead_has_traded() -> None:
     assert mine is not None
     assert book.queue_position(mine.order_id) == level_before > 0  # behind the real queue
     fills = 0
-    while feed._i < len(feed.records):  # noqa: SLF001
-        rec = feed.records[feed._i]  # noqa: SLF001
+    while feed._i < len(feed.records):
+        rec = feed.records[feed._i]
         ahead = book.queue_position(mine.order_id)
-        feed._apply(rec)  # noqa: SLF001
-        feed._i += 1  # noqa: SLF001
+        feed._apply(rec)
+        feed._i += 1
         if mine.cum_qty > fills:
             fills = mine.cum_qty
             action, side, price, size = rec[0], rec[1], rec[2], rec[3]
