@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import quickfix as fix
 
@@ -157,6 +158,8 @@ class FixGateway:
         tick_sizes: Mapping[str, Decimal] = DEFAULT_TICKS,
         resend_max_age_s: float = 5.0,
         business_day: Callable[[], date] | None = None,
+        drive: Literal["thread", "poll"] = "thread",
+        poll_interval_s: float = 0.0,
     ) -> None:
         self.cfg = cfg
         self.account = account
@@ -164,6 +167,13 @@ class FixGateway:
         self.resend_max_age_s = resend_max_age_s
         self.business_day = business_day or (lambda: datetime.now(UTC).date())
         self.fix42 = cfg.begin_string == "FIX.4.2"
+        # "thread": QuickFIX's own engine thread (kept: see `bench fix-rtt`); "poll": the loop
+        # calls `Initiator.poll()` itself, which needs a busy loop to match the thread's latency.
+        self.drive = drive
+        self.poll_interval_s = poll_interval_s
+        self._poller: asyncio.Task[None] | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+        self.reconnect_delays: list[float] = []  # every backoff delay used, for operators/tests
         self.tracker = OrderTracker()
         self.books: dict[str, LevelBook] = {}
         self.reconciliation = Reconciliation()
@@ -208,7 +218,11 @@ class FixGateway:
         else:
             self._initiator = fix.SocketInitiator(self._app, store, settings)
         self._pump = asyncio.create_task(self._run_pump(), name="fix-gateway-pump")
-        await loop.run_in_executor(None, self._initiator.start)
+        self._supervisor = asyncio.create_task(self._reconnect_backoff(), name="fix-backoff")
+        if self.drive == "poll":
+            self._poller = asyncio.create_task(self._poll_loop(), name="fix-gateway-poll")
+        else:
+            await loop.run_in_executor(None, self._initiator.start)
         log_event(log, "fix_gateway_started", host=self.cfg.host, port=self.cfg.port,
                   begin_string=self.cfg.begin_string)  # fmt: skip
 
@@ -216,11 +230,21 @@ class FixGateway:
         """Log out (bounded wait), then stop the initiator off the loop thread."""
         if self._initiator is None:
             return
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+            self._supervisor = None
         session = fix.Session.lookupSession(self._sid)
         if session is not None and self._logged_on:
             session.logout("bot stopping")
             with contextlib.suppress(TimeoutError):
                 await self.wait_for(lambda: not self._logged_on, logout_wait_s)
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
         holder, self._initiator = [self._initiator], None
         await asyncio.get_running_loop().run_in_executor(None, _stop_and_release, holder)
         if self._pump is not None:
@@ -228,6 +252,54 @@ class FixGateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pump
         log_event(log, "fix_gateway_stopped")
+
+    async def _reconnect_backoff(self) -> None:
+        """Reconnect with exponential backoff (QuickFIX alone retries at a fixed interval).
+
+        While disconnected the session is disabled, so QuickFIX makes no attempt; after each
+        delay it is enabled for one logon window; a failed window doubles the delay (jittered,
+        capped at `reconnect_max_s`); a logon resets it.
+        """
+        base, cap = float(self.cfg.reconnect_s), float(self.cfg.reconnect_max_s)
+        delay = base
+        rng = random.Random()  # nosec B311  (jitter, not security)
+        while True:
+            await self.wait_for(lambda: self._logged_on, 1e9)
+            await self.wait_for(lambda: not self._logged_on, 1e9)
+            delay = base
+            while not self._logged_on:
+                session = fix.Session.lookupSession(self._sid)
+                if session is None:
+                    return
+                if session.isLoggedOn() or session.sentLogon():  # QuickFIX got there first
+                    with contextlib.suppress(TimeoutError):
+                        await self.wait_for(lambda: self._logged_on, self.cfg.logon_timeout_s)
+                    continue
+                session.logout("reconnect backoff")  # disables the automatic retries
+                pause = delay * (0.8 + 0.4 * rng.random())
+                self.reconnect_delays.append(round(pause, 3))
+                log_event(log, "fix_reconnect_wait", seconds=round(pause, 3))
+                await self._notify()
+                await asyncio.sleep(pause)
+                session.logon()  # enabled: QuickFIX connects on its next (1 s) tick
+                with contextlib.suppress(TimeoutError):
+                    await self.wait_for(lambda: self._logged_on, 1.5)
+                if not self._logged_on and session.sentLogon():  # a handshake in progress
+                    with contextlib.suppress(TimeoutError):
+                        await self.wait_for(lambda: self._logged_on, self.cfg.logon_timeout_s)
+                delay = min(delay * 2, cap)
+
+    async def _notify(self) -> None:
+        """Wake `wait_for` callers after a change that did not come from an inbound message."""
+        if self._changed is not None:
+            async with self._changed:
+                self._changed.notify_all()
+
+    async def _poll_loop(self) -> None:
+        """Drive the initiator from the loop thread: one non-blocking poll per iteration."""
+        while self._initiator is not None:
+            self._initiator.poll()
+            await asyncio.sleep(self.poll_interval_s)
 
     @property
     def logged_on(self) -> bool:

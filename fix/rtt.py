@@ -3,7 +3,9 @@
 Three numbers from one run, each counterparty in its own process:
 * `bare_quickfix`: a plain QuickFIX initiator (no asyncio) against a bare echo acceptor;
 * `gateway_vs_echo`: the bot's asyncio gateway (uvloop, thread bridge) against the same echo;
-* `gateway_vs_simulator`: the gateway against the exchange simulator (validation, matching).
+* `gateway_vs_simulator`: the gateway against the exchange simulator (validation, matching);
+* `gateway_poll_*`: the alternative drive, `Initiator.poll()` called from the loop (busy, or
+  every millisecond), measured to decide between the two (the engine thread is kept).
 """
 
 from __future__ import annotations
@@ -124,8 +126,11 @@ def _bare(port: int, state: Path, n: int, warmup: int) -> list[int]:
     return samples
 
 
-async def _gateway(port: int, state: Path, n: int, warmup: int) -> list[int]:
-    gw = FixGateway(FixSessionConfig(port=port, state_dir=state, reset_on_logon=True))
+async def _gateway(
+    port: int, state: Path, n: int, warmup: int, drive: str = "thread", interval: float = 0.0
+) -> list[int]:
+    cfg = FixSessionConfig(port=port, state_dir=state, reset_on_logon=True)
+    gw = FixGateway(cfg, drive="poll" if drive == "poll" else "thread", poll_interval_s=interval)
     await gw.start()
     samples: list[int] = []
     try:
@@ -141,21 +146,36 @@ async def _gateway(port: int, state: Path, n: int, warmup: int) -> list[int]:
     return samples
 
 
+def _timed(fn: Any) -> dict[str, float]:
+    """Latency summary plus this process's CPU use (cores) while it ran."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    summary: dict[str, float] = _summary(fn())
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    summary["client_cpu_cores"] = round(cpu / wall, 2)
+    return summary
+
+
 def run_rtt_bench(n: int = 2_000, warmup: int = 200) -> dict[str, Any]:
     result: dict[str, Any] = {"benchmark": "fix-rtt", "orders": n, "loop": "uvloop"}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         port = _free_port()
         with _process(["-m", "fix.echo", str(port), str(root / "echo")], port):
-            result["bare_quickfix"] = _summary(_bare(port, root / "bare", n, warmup))
-            result["gateway_vs_echo"] = _summary(
-                uvloop.run(_gateway(port, root / "gw1", n, warmup))
+            result["bare_quickfix"] = _timed(lambda: _bare(port, root / "bare", n, warmup))
+            result["gateway_vs_echo"] = _timed(
+                lambda: uvloop.run(_gateway(port, root / "gw1", n, warmup))
+            )
+            result["gateway_poll_busy_vs_echo"] = _timed(
+                lambda: uvloop.run(_gateway(port, root / "gw3", n, warmup, "poll", 0.0))
+            )
+            result["gateway_poll_1ms_vs_echo"] = _timed(
+                lambda: uvloop.run(_gateway(port, root / "gw4", n // 4, warmup // 4, "poll", 0.001))
             )
         port = _free_port()
         sim = ["-m", "bot", "exchange", "--no-market", "--port", str(port),
                "--state-dir", str(root / "sim")]  # fmt: skip
         with _process(sim, port):
-            result["gateway_vs_simulator"] = _summary(
-                uvloop.run(_gateway(port, root / "gw2", n, warmup))
+            result["gateway_vs_simulator"] = _timed(
+                lambda: uvloop.run(_gateway(port, root / "gw2", n, warmup))
             )
     return result

@@ -34,7 +34,8 @@ class FixSessionConfig(BaseModel):
     begin_string: BeginString = "FIX.4.4"
     data_dictionary: Path | None = None
     heartbeat_s: int = Field(default=30, ge=1, le=3600)
-    reconnect_s: int = Field(default=5, ge=1, le=3600)
+    reconnect_s: int = Field(default=1, ge=1, le=3600)  # first retry; doubles up to the cap
+    reconnect_max_s: int = Field(default=60, ge=1, le=3600)
     logon_timeout_s: int = Field(default=10, ge=1, le=600)
     logout_timeout_s: int = Field(default=2, ge=1, le=600)
     state_dir: Path = Path("state")
@@ -90,7 +91,7 @@ def initiator_settings_text(cfg: FixSessionConfig) -> str:
     lines = [
         *_common(cfg),
         "ConnectionType=initiator",
-        f"ReconnectInterval={cfg.reconnect_s}",
+        "ReconnectInterval=1",  # QuickFIX's retry tick; the gateway gates retries with backoff
         "",
         "[SESSION]",
         f"BeginString={cfg.begin_string}",

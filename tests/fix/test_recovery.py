@@ -26,6 +26,8 @@ def test_a_dropped_report_is_resent_after_the_gap_and_counted_once(
 ) -> None:
     async def body() -> None:
         async with connected(gateway_config(port, tmp_path)) as gw:
+            rec = gw.reconciliation
+            await gw.wait_for(lambda: rec.positions_done and rec.mass_status_done, 5)
             exchange.control(lambda srv: setattr(srv.faults, "drop_next", 1))
             first = await gw.new_order(limit("buy", 2, "5000.00"), timeout=0.5)
             assert first.state is OrderState.PENDING_NEW  # its ack never hit the wire
@@ -47,6 +49,8 @@ def test_disconnect_mid_order_then_reconnect_loses_and_duplicates_nothing(
 ) -> None:
     async def body() -> None:
         async with connected(gateway_config(port, tmp_path)) as gw:
+            rec = gw.reconciliation
+            await gw.wait_for(lambda: rec.positions_done and rec.mass_status_done, 5)
             # the ack is stored but never sent, then the venue drops the connection
             exchange.control(lambda srv: setattr(srv.faults, "drop_next", 1))
             exchange.control(lambda srv: setattr(srv.faults, "disconnect_after", 1))
@@ -56,8 +60,8 @@ def test_disconnect_mid_order_then_reconnect_loses_and_duplicates_nothing(
             venue_trade(exchange, SELL, 1, None)  # fills while we are away
             venue_trade(exchange, SELL, 2, None)
             assert exchange.wait_idle()
-            await gw.wait_for(lambda: gw.logged_on, 10)  # ReconnectInterval=1
-            await gw.wait_for(lambda: order.state is OrderState.FILLED, 5)
+            await gw.wait_for(lambda: gw.logged_on, 10)  # reconnect backoff starts at 1 s
+            await gw.wait_for(lambda: order.state is OrderState.FILLED, 10)
             assert order.cum_qty == 3 and [f.qty for f in order.fills] == [1, 2]
             assert gw.stats.logons == 2
             rec = gw.reconciliation
@@ -92,5 +96,40 @@ def test_unknown_order_after_a_suppressed_resend_is_settled_by_status(
             gw.request_status(order)
             await gw.wait_for(lambda: order.status_unknown, 5)
             assert order.state is OrderState.REJECTED and order.cum_qty == 0
+
+    run(body())
+
+
+def test_reconnect_backs_off_while_the_venue_is_down_then_logs_on(
+    port: int, tmp_path: Path
+) -> None:
+    from bot.exchange.acceptor import default_venue
+    from tests.exchange.conftest import TODAY, exchange_config
+
+    def server() -> ExchangeServer:
+        srv = ExchangeServer(exchange_config(port, tmp_path / "exch"), default_venue(TODAY))
+        srv.start()
+        return srv
+
+    async def body() -> None:
+        import asyncio
+
+        first = server()
+        cfg = gateway_config(port, tmp_path, reconnect_s=1, reconnect_max_s=4)
+        try:
+            async with connected(cfg) as gw:
+                await asyncio.to_thread(first.stop, 1.0)
+                await gw.wait_for(lambda: len(gw.reconnect_delays) >= 3, 20)
+                d = gw.reconnect_delays
+                assert d[0] <= 1.2 and d[1] >= 1.6 and d[2] >= 3.2  # 1, 2, 4 (+-20% jitter)
+                second = await asyncio.to_thread(server)
+                try:
+                    await gw.wait_for(lambda: gw.logged_on, 15)
+                    order = await gw.new_order(limit("buy", 1, "5000.00"))
+                    assert order.state is OrderState.NEW
+                finally:
+                    await asyncio.to_thread(second.stop, 1.0)
+        finally:
+            first.stop()
 
     run(body())
