@@ -380,7 +380,18 @@ class FixGateway:
                 await self.wait_for(lambda: order.pending_cl_ord_id is None, timeout)
 
     def request_status(self, order: TrackedOrder) -> None:
+        """Send an OrderStatusRequest (H) by ClOrdID; the answer updates the order."""
         self._send(messages.status_request(order))
+
+    async def status(self, order: TrackedOrder, timeout: float = 5.0) -> TrackedOrder:
+        """Ask the venue for the order's state and wait for the answer (or the timeout)."""
+        seen = len(self.tracker.seen_exec_ids)
+        self.request_status(order)
+        with contextlib.suppress(TimeoutError):
+            await self.wait_for(
+                lambda: len(self.tracker.seen_exec_ids) > seen or order.status_unknown, timeout
+            )
+        return order
 
     def subscribe(self, symbol: str, maturity: str | None = None) -> LevelBook:
         """Subscribe to bids, offers and trades; the returned book updates in place."""
@@ -441,7 +452,7 @@ class FixGateway:
         self.stats.logons += 1
         log_event(log, "fix_logon", session=str(self._sid.toString()))
         for order in self.tracker.working():
-            if order.state in PENDING:
+            if order.state in PENDING or self.fix42:  # 4.2 has no AF: ask order by order
                 self.request_status(order)  # never assume: ask the venue by ClOrdID
         if not self.fix42:
             self.reconciliation = Reconciliation(

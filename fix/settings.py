@@ -131,3 +131,20 @@ def ensure_dirs(cfg: FixSessionConfig) -> None:
     cfg.store_dir.mkdir(parents=True, exist_ok=True)
     if cfg.file_log:
         cfg.log_dir.mkdir(parents=True, exist_ok=True)
+
+
+def gateway_config_from_settings(settings: object, **overrides: object) -> FixSessionConfig:
+    """The bot's session from the project's Settings: credentials from TOPSTEP_API_USER/PASS,
+    state under STATE_DIR, and any `fix_*` fields Settings may carry (FIX_HOST, FIX_PORT, ...).
+    """
+    values: dict[str, object] = {
+        "username": getattr(settings, "topstep_api_user", ""),
+        "password": getattr(settings, "topstep_api_pass", SecretStr("")),
+        "state_dir": getattr(settings, "state_dir", Path("state")),
+    }
+    for name in FixSessionConfig.model_fields:
+        value = getattr(settings, f"fix_{name}", None)
+        if value is not None:
+            values[name] = value
+    values.update(overrides)
+    return FixSessionConfig.model_validate(values)

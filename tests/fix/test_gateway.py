@@ -80,6 +80,13 @@ def test_stop_and_stop_limit_triggered_by_a_price_move(
             # the stop-limit triggered too but its 5001.50 limit is below the 5002.00 offer
             assert stop_limit.state is OrderState.NEW and stop_limit.cum_qty == 0
             assert exchange.venue.engine(("MES", "202612")).book.level_size(BUY, 20_006) == 2
+            venue_trade(exchange, SELL, 2, 20_006)  # a seller meets it at its limit
+            await gw.wait_for(lambda: stop_limit.state is OrderState.FILLED, 5)
+            assert stop_limit.avg_px == D("5001.50")
+            gtc = await gw.new_order(limit("buy", 1, "4990.00", tif="gtc"))
+            assert gtc.state is OrderState.NEW
+            await gw.status(gtc)
+            assert gtc.state is OrderState.NEW and gtc.leaves_qty == 1
 
     run(body())
 

@@ -158,3 +158,16 @@ def test_clordids_are_unique_across_restarts_even_if_the_clock_steps_back(tmp_pa
     second = ClOrdIdSource(state)
     assert second.run == first.run + 10_001
     assert not ids & {second.next() for _ in range(100)}
+
+
+def test_gateway_config_takes_credentials_and_state_from_settings(tmp_path: Path) -> None:
+    from bot.config import load_settings
+    from fix.settings import gateway_config_from_settings
+
+    settings = load_settings(
+        topstep_api_user="u1", topstep_api_pass="p1", state_dir=tmp_path / "st"
+    )
+    cfg = gateway_config_from_settings(settings, port=9999)
+    assert cfg.username == "u1" and cfg.password.get_secret_value() == "p1"
+    assert cfg.state_dir == tmp_path / "st" and cfg.port == 9999
+    assert "p1" not in repr(cfg)
