@@ -14,11 +14,12 @@ from typing import Any
 from bot.exchange.matching import MatchingEngine
 from bot.exchange.orders import BUY, DAY, IOC, LIMIT, MARKET, SELL, STOP, STOP_LIMIT, SimOrder
 
-Op = tuple[int, SimOrder | int]  # (0, order) submit, (1, order_id) cancel
+Op = tuple[int, SimOrder | int]  # (0, order) submit, (1, id) cancel, (2, id) replace
 
 
 def mixed_stream(n: int, seed: int = 7, mid: int = 20_000) -> list[Op]:
-    """`n` operations: ~55% passive limits, ~25% cancels, ~12% marketable, ~5% IOC, ~3% stops."""
+    """`n` operations: ~50% passive limits, ~25% cancels, ~5% replaces, ~12% marketable,
+    ~5% IOC, ~3% stops."""
     rng = random.Random(seed)
     ops: list[Op] = []
     live: list[int] = []
@@ -29,6 +30,9 @@ def mixed_stream(n: int, seed: int = 7, mid: int = 20_000) -> list[Op]:
             k = rng.randrange(len(live))
             live[k], live[-1] = live[-1], live[k]
             ops.append((1, live.pop()))
+            continue
+        if r < 0.30 and live:
+            ops.append((2, live[rng.randrange(len(live))]))
             continue
         side = BUY if rng.random() < 0.5 else SELL
         sign = -1 if side == BUY else 1
@@ -66,13 +70,19 @@ def run_matching_bench(n: int = 200_000, seed: int = 7) -> dict[str, Any]:
     events = engine.events
     fills = 0
     start = time.perf_counter()
-    for _kind, item in ops:
+    replace = engine.replace
+    for kind, item in ops:
         if isinstance(item, SimOrder):
             submit(item)
         else:
             order = orders.get(item)
-            if order is not None:
+            if order is None:
+                pass
+            elif kind == 1:
                 cancel(order)
+            elif order.price is not None:  # one tick away from the touch, one lot more
+                step = -1 if order.side == BUY else 1
+                replace(order, order.qty + 1, order.price + step, order.stop_px)
         if len(events) > 512:
             fills += len(events)
             events.clear()

@@ -133,6 +133,17 @@ def test_cancel_replace_status_and_cancel_rejects(client: RawFixClient) -> None:
     client.send("F", [(11, "K3"), (41, "nope"), (55, "MES"), (54, "1"), (60, ts()), (38, "1")])
     unknown = client.expect("9")
     assert (s(unknown, 102), s(unknown, 37)) == ("1", "NONE")
+    client.send("G", [(11, "R9"), (41, "nope"), (55, "MES"), (54, "1"), (60, ts()), (38, "1"),
+                      (40, "2"), (44, "4990.00")])  # fmt: skip
+    bad_replace = client.expect("9")
+    assert (s(bad_replace, 102), s(bad_replace, 434)) == ("1", "2")
+    clid2, pairs = nos("1", "2", price="4990.00")
+    client.send("D", pairs)
+    client.expect("8")
+    client.send("G", [(11, "R10"), (41, clid2), (55, "MES"), (54, "1"), (60, ts()), (38, "2"),
+                      (40, "2"), (44, "4990.10")])  # fmt: skip
+    off_grid = client.expect("9")
+    assert (s(off_grid, 434), s(off_grid, 39)) == ("2", "0") and "tick" in (s(off_grid, 58) or "")
 
 
 def test_mass_status_and_positions(client: RawFixClient) -> None:
