@@ -1,4 +1,4 @@
-"""A price-level book fed by FIX market data (W snapshots, X incrementals).
+"""FIX market data (W snapshots, X incrementals) applied to the project's L2 `PriceBook`.
 
 FIX over TCP cannot skip a message, so a "gap" here is an update the book cannot apply: a change
 or delete of a level it does not have, a new level that already exists, or a crossed result.
@@ -11,49 +11,57 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from bot.book.l2 import PriceBook
 from fix.wire import FixFields
 
 BID = "0"
 OFFER = "1"
 TRADE = "2"
+_SIDE = {BID: 0, OFFER: 1}
 
 
 @dataclass(slots=True)
 class LevelBook:
+    """One subscribed contract: the L2 `book`, its validity and the last trade."""
+
     symbol: str
     tick_size: Decimal
-    bids: dict[int, int] = field(default_factory=dict)  # price in ticks -> size
-    asks: dict[int, int] = field(default_factory=dict)
+    book: PriceBook = field(default_factory=PriceBook)
     valid: bool = False
     last_trade: tuple[int, int] | None = None  # (price ticks, size)
     updates: int = 0
     invalid_reason: str = "no snapshot yet"
 
     def ticks(self, price: str) -> int:
+        """Wire price to ticks, snapped to the grid (prices are C++ doubles at the broker)."""
         return round(Decimal(price) / self.tick_size)
 
+    @property
+    def bids(self) -> dict[int, int]:
+        return {lv.price: lv.size for lv in self.book.depth(0, len(self.book))}
+
+    @property
+    def asks(self) -> dict[int, int]:
+        return {lv.price: lv.size for lv in self.book.depth(1, len(self.book))}
+
     def best_bid(self) -> int | None:
-        return max(self.bids) if self.bids else None
+        return self.book.best_price(0)
 
     def best_ask(self) -> int | None:
-        return min(self.asks) if self.asks else None
+        return self.book.best_price(1)
 
     def invalidate(self, reason: str) -> None:
         self.valid = False
         self.invalid_reason = reason
 
     def apply_snapshot(self, f: FixFields) -> None:
-        self.bids.clear()
-        self.asks.clear()
+        self.book.clear()
         for entry in f.groups(268, 269):
-            side = entry.get(269)
+            side = _SIDE.get(entry.get(269, ""))
             price, size = entry.get(270), entry.get(271)
-            if price is None or size is None:
+            if side is None or price is None or size is None:
                 continue
-            if side == BID:
-                self.bids[self.ticks(price)] = int(Decimal(size))
-            elif side == OFFER:
-                self.asks[self.ticks(price)] = int(Decimal(size))
+            self.book.set_level(side, self.ticks(price), int(Decimal(size)))
         self.valid = True
         self.invalid_reason = ""
         self._check_crossed()
@@ -77,26 +85,20 @@ class LevelBook:
         if kind == TRADE:
             self.last_trade = (price, size)
             return
-        levels = self.bids if kind == BID else self.asks if kind == OFFER else None
-        if levels is None:
+        side = _SIDE.get(kind or "")
+        if side is None:
             return
-        if action == "0":
-            if price in levels:
-                self.invalidate(f"new level {price} already exists")
-                return
-            levels[price] = size
-        elif action == "1":
-            if price not in levels:
-                self.invalidate(f"change of missing level {price}")
-                return
-            levels[price] = size
-        elif action == "2" and levels.pop(price, None) is None:
-            self.invalidate(f"delete of missing level {price}")
+        exists = self.book.level(side, price) is not None
+        if action == "0" and exists:
+            self.invalidate(f"new level {price} already exists")
             return
+        if action in ("1", "2") and not exists:
+            self.invalidate(f"{'change' if action == '1' else 'delete'} of missing level {price}")
+            return
+        self.book.set_level(side, price, 0 if action == "2" else size)
         self.updates += 1
         self._check_crossed()
 
     def _check_crossed(self) -> None:
-        bid, ask = self.best_bid(), self.best_ask()
-        if bid is not None and ask is not None and bid >= ask:
-            self.invalidate(f"crossed book {bid} >= {ask}")
+        if self.book.is_locked_or_crossed():
+            self.invalidate(f"crossed book {self.best_bid()} >= {self.best_ask()}")

@@ -53,7 +53,7 @@ def test_an_inconsistent_update_invalidates_and_resubscribes(
             await gw.wait_for(lambda: book.valid, 5)
             first_req = gw._md_by_symbol["MES"]
             # the venue "forgets" a level it published: its next delete cannot be applied
-            book.bids.clear()
+            book.book.clear(0)
             venue_trade(exchange, SELL, 4, None)
             await gw.wait_for(lambda: gw._md_by_symbol["MES"] != first_req, 5)
             await gw.wait_for(lambda: book.valid, 5)  # a fresh snapshot made it valid again
