@@ -342,6 +342,8 @@ class FixGateway:
 
         A timeout leaves the order pending (never failed): the next logon asks for its status.
         """
+        if not self._logged_on:  # refuse before tracking: nothing is ever half-sent
+            raise NotConnected("not logged on")
         cl_ord_id = self._ids.next()
         order = self.tracker.add(cl_ord_id, req)
         self._sent_ns[cl_ord_id] = time.perf_counter_ns()
@@ -352,6 +354,8 @@ class FixGateway:
         return order
 
     async def cancel(self, order: TrackedOrder, wait: bool = True, timeout: float = 5.0) -> None:
+        if not self._logged_on:
+            raise NotConnected("not logged on")
         cl_ord_id = self._ids.next()
         self.tracker.begin_change(order, cl_ord_id, cancel=True)
         self._send(messages.cancel_request(cl_ord_id, order))
@@ -368,6 +372,8 @@ class FixGateway:
         wait: bool = True,
         timeout: float = 5.0,
     ) -> None:
+        if not self._logged_on:
+            raise NotConnected("not logged on")
         cl_ord_id = self._ids.next()
         msg = messages.replace_request(
             cl_ord_id, order, qty, price if price is not None else order.price,

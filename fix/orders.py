@@ -172,6 +172,8 @@ class OrderTracker:
                 return None
         exec_type = f.get(150) or ""
         status = f.get(39) or ""
+        if exec_type == "I" and (f.get(37) or "NONE") == "NONE":
+            return self._unknown_at_venue(order, f, exec_id)
         if exec_id and exec_id in self.seen_exec_ids:
             return OrderUpdate(order, exec_type, duplicate=True)
         if exec_id:
@@ -196,8 +198,6 @@ class OrderTracker:
                 order.qty = _int(f.get(38)) or order.qty
                 order.price = _dec(f.get(44)) if f.has(44) else order.price
                 order.stop_px = _dec(f.get(99)) if f.has(99) else order.stop_px
-        elif exec_type == "I" and order.order_id is None and status == "8":
-            order.status_unknown = True
         order.cum_qty = max(order.cum_qty, _int(f.get(14)))
         order.leaves_qty = _int(f.get(151))
         if f.has(6):
@@ -210,6 +210,27 @@ class OrderTracker:
             else:
                 order.state = new_state
         return OrderUpdate(order, exec_type, fill)
+
+    def _unknown_at_venue(self, order: TrackedOrder, f: FixFields, exec_id: str) -> OrderUpdate:
+        """A status answer "no such order" for one of our ClOrdIDs.
+
+        For a cancel/replace id it means the change never arrived (the order itself lives on);
+        for an order the venue never acknowledged it means the order never arrived.
+        """
+        if exec_id:
+            self.seen_exec_ids.add(exec_id)
+        clid = f.get(11)
+        if order.pending_cl_ord_id is not None and clid == order.pending_cl_ord_id:
+            order.pending_cl_ord_id = None
+            order.state = order.state_before_pending or OrderState.NEW
+            order.text = "change request unknown at the venue"
+            return OrderUpdate(order, "change_unknown")
+        if order.order_id is None:
+            order.status_unknown = True
+            order.state = OrderState.REJECTED
+            order.leaves_qty = 0
+            order.text = "order unknown at the venue"
+        return OrderUpdate(order, "status_unknown")
 
     def apply_cancel_reject(self, f: FixFields) -> OrderUpdate | None:
         """OrderCancelReject (9): the order stays as it was (or as 39 says it now is)."""
