@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Literal
 
 import quickfix as fix
@@ -41,6 +42,18 @@ from fix.wire import FixFields
 log = logging.getLogger("fix.gateway")
 
 DEFAULT_TICKS: Mapping[str, Decimal] = {"MES": Decimal("0.25"), "MNQ": Decimal("0.25")}
+
+
+def snap_to_grid(price: Decimal | None, tick: Decimal) -> Decimal | None:
+    """A price on the tick grid: float noise (a C++ double's last digits) is snapped away; a
+    price really between two ticks is a caller's bug and raises ValueError."""
+    if price is None:
+        return None
+    ticks = (price / tick).to_integral_value(rounding=ROUND_HALF_EVEN)
+    snapped = ticks * tick
+    if abs(snapped - price) > tick * Decimal("1e-6"):
+        raise ValueError(f"price {price} is not on the {tick} tick grid")
+    return snapped
 
 
 def _stop_and_release(holder: list[Any]) -> None:
@@ -174,7 +187,7 @@ class FixGateway:
         self._poller: asyncio.Task[None] | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self.reconnect_delays: list[float] = []  # every backoff delay used, for operators/tests
-        self.tracker = OrderTracker()
+        self.tracker = OrderTracker(self.tick_sizes)
         self.books: dict[str, LevelBook] = {}
         self.reconciliation = Reconciliation()
         self.updates: asyncio.Queue[OrderUpdate] = asyncio.Queue()
@@ -344,6 +357,7 @@ class FixGateway:
         """
         if not self._logged_on:  # refuse before tracking: nothing is ever half-sent
             raise NotConnected("not logged on")
+        req = self._on_grid(req)
         cl_ord_id = self._ids.next()
         order = self.tracker.add(cl_ord_id, req)
         self._sent_ns[cl_ord_id] = time.perf_counter_ns()
@@ -374,6 +388,10 @@ class FixGateway:
     ) -> None:
         if not self._logged_on:
             raise NotConnected("not logged on")
+        tick = self.tick_sizes.get(order.request.symbol)
+        if tick is not None:
+            price = snap_to_grid(price, tick)
+            stop_px = snap_to_grid(stop_px, tick)
         cl_ord_id = self._ids.next()
         msg = messages.replace_request(
             cl_ord_id, order, qty, price if price is not None else order.price,
@@ -384,6 +402,14 @@ class FixGateway:
         if wait:
             with contextlib.suppress(TimeoutError):
                 await self.wait_for(lambda: order.pending_cl_ord_id is None, timeout)
+
+    def _on_grid(self, req: OrderRequest) -> OrderRequest:
+        tick = self.tick_sizes.get(req.symbol)
+        if tick is None:
+            return req
+        return dataclasses.replace(
+            req, price=snap_to_grid(req.price, tick), stop_px=snap_to_grid(req.stop_px, tick)
+        )
 
     def request_status(self, order: TrackedOrder) -> None:
         """Send an OrderStatusRequest (H) by ClOrdID; the answer updates the order."""

@@ -7,6 +7,7 @@ is ignored, so a fill delivered twice after a reconnect is counted once.  FIX 4.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -121,7 +122,8 @@ def _int(value: str | None) -> int:
 class OrderTracker:
     """Every order of this gateway, by each ClOrdID it has had."""
 
-    def __init__(self) -> None:
+    def __init__(self, tick_sizes: Mapping[str, Decimal] | None = None) -> None:
+        self.tick_sizes = dict(tick_sizes or {})
         self.by_clid: dict[str, TrackedOrder] = {}
         self.seen_exec_ids: set[str] = set()
         self.fill_log: list[FillInfo] = []
@@ -184,7 +186,11 @@ class OrderTracker:
             order.text = f.get(58) or ""
         fill: FillInfo | None = None
         if exec_type in ("F", "1", "2") and _int(f.get(32)) > 0:
-            fill = FillInfo(exec_id, _int(f.get(32)), _dec(f.get(31)), f.get(11) or "")
+            price = _dec(f.get(31))
+            tick = self.tick_sizes.get(order.request.symbol)
+            if tick is not None:  # the broker's price is a C++ double: snap it to the grid
+                price = (price / tick).to_integral_value() * tick
+            fill = FillInfo(exec_id, _int(f.get(32)), price, f.get(11) or "")
             order.fills.append(fill)
             self.fill_log.append(fill)
         elif exec_type in ("4", "5"):

@@ -70,3 +70,21 @@ def test_replace_moves_the_order_to_its_new_clordid() -> None:
     tracker.apply_execution_report(replaced)
     assert order.cl_ord_id == "r1" and order.qty == 4 and order.price == Decimal("5000.25")
     assert tracker.by_clid["c1"] is tracker.by_clid["r1"] is order
+
+
+def test_prices_are_snapped_to_the_tick_grid_both_ways() -> None:
+    import pytest
+
+    from fix.gateway import snap_to_grid
+
+    tick = Decimal("0.25")
+    assert snap_to_grid(Decimal(5000.25 + 1e-9), tick) == Decimal("5000.25")
+    assert snap_to_grid(None, tick) is None
+    with pytest.raises(ValueError, match="tick grid"):
+        snap_to_grid(Decimal("5000.10"), tick)
+    tracker = OrderTracker({"MES": tick})
+    order = tracker.add("c1", OrderRequest("MES", "buy", 1, "limit", Decimal("5000")))
+    noisy = er(clid="c1", oid="1", eid="E1", et="F", st="2", cum="1", leaves="0", lq="1",
+               lp="5000.2500000001")  # fmt: skip
+    tracker.apply_execution_report(noisy)
+    assert order.fills[0].price == Decimal("5000.25")
