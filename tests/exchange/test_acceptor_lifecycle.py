@@ -16,8 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_repeated_start_stop_with_a_logged_on_client_exits_cleanly(tmp_path: Path) -> None:
-    code = textwrap.dedent(
-        f"""
+    code = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(ROOT)!r})
         from pathlib import Path
@@ -34,8 +33,7 @@ def test_repeated_start_stop_with_a_logged_on_client_exits_cleanly(tmp_path: Pat
             srv.stop(logout_wait_s=0.5)  # stopped under a live session
             client.close()
         print("cycles ok")
-        """
-    )
+        """)
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
     )
