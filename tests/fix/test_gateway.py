@@ -6,6 +6,8 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from bot.exchange.acceptor import ExchangeServer
 from bot.exchange.orders import BUY, LIMIT, MARKET, SELL, SimOrder
 from fix.gateway import FixGateway
@@ -127,7 +129,10 @@ def test_rejects_reach_the_order_state_machine(
         async with connected(gateway_config(port, tmp_path)) as gw:
             bad_qty = await gw.new_order(limit("buy", 0, "5000.00"))
             assert bad_qty.state is OrderState.REJECTED and "quantity" in bad_qty.text
-            off_grid = await gw.new_order(limit("buy", 1, "5000.10"))
+            with pytest.raises(ValueError, match="tick grid"):  # caught before sending
+                await gw.new_order(limit("buy", 1, "5000.10"))
+            # a contract the gateway has no tick size for: the venue's check answers
+            off_grid = await gw.new_order(OrderRequest("M2K", "buy", 1, "limit", D("2000.05")))
             assert off_grid.state is OrderState.REJECTED and "tick" in off_grid.text
             unknown = await gw.new_order(OrderRequest("ZZZ", "buy", 1, "limit", D("1")))
             assert unknown.state is OrderState.REJECTED and "unknown symbol" in unknown.text
