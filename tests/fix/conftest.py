@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ from fix.settings import FixSessionConfig
 from tests.exchange.conftest import TODAY, exchange_config, free_port
 
 T = TypeVar("T")
+DRIVE = os.environ.get("FIX_TEST_DRIVE", "thread")  # run the gateway suite per drive
 
 
 def run(coro: Coroutine[Any, Any, T], timeout: float = 60.0) -> T:
@@ -42,6 +44,9 @@ def gateway_config(port: int, state_dir: Path, **overrides: Any) -> FixSessionCo
 
 @contextlib.asynccontextmanager
 async def connected(cfg: FixSessionConfig, **kwargs: Any) -> AsyncIterator[FixGateway]:
+    if DRIVE == "poll":
+        kwargs.setdefault("drive", "poll")
+        kwargs.setdefault("poll_interval_s", 0.001)
     gw = FixGateway(cfg, business_day=lambda: TODAY, **kwargs)
     await gw.start()
     try:
