@@ -8,6 +8,7 @@ calm (balanced, thick book), trending (one-sided taking, drifting fair value), m
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,9 @@ from enum import StrEnum
 from bot.exchange.orders import BUY, LIMIT, MARKET, SELL, SimOrder
 from bot.exchange.reports import Report
 from bot.exchange.venue import ContractKey, Venue
+from bot.ops.logs import log_event
+
+log = logging.getLogger("bot.exchange.flow")
 
 
 class Regime(StrEnum):
@@ -145,6 +149,8 @@ class SyntheticFlow:
         flow.regime_left = self.rng.expovariate(1.0 / REGIMES[flow.regime].mean_seconds)
         flow.trend_sign = self.rng.choice((-1, 1))
         flow.anchor = self._mid(flow) or flow.anchor
+        log_event(log, "market_regime", symbol=flow.key[0], regime=str(flow.regime),
+                  seconds=round(flow.regime_left, 1), direction=flow.trend_sign)  # fmt: skip
 
     def _mid(self, flow: ContractFlow) -> int | None:
         book = self.venue.engine(flow.key).book
