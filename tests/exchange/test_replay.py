@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 
@@ -13,17 +12,12 @@ from bot.exchange.acceptor import default_venue
 from bot.exchange.replay import ReplayError, ReplayFeed
 from bot.exchange.venue import NewOrder
 
-DATA = Path(os.environ.get("MARKET_DATA_DIR", "/work/shared/data")) / "cme"
-FILE = DATA / "esh4-glbx-mdp3-20231225.mbo.dbn.zst"
 OWNER = "FIX.4.4:SIMEXCH->TOPSTEPQ"
 
-needs_data = pytest.mark.skipif(not FILE.exists(), reason=f"shared market data absent ({FILE})")
 
-
-@needs_data
-def test_passive_order_fills_only_when_the_queue_ahead_has_traded() -> None:
+def test_passive_order_fills_only_when_the_queue_ahead_has_traded(es_mbo_path: Path) -> None:
     venue = default_venue(date(2023, 12, 20))  # front quarter then: ESH4's month, 202403
-    feed = ReplayFeed.from_file(venue, FILE, start=0.0)
+    feed = ReplayFeed.from_file(venue, es_mbo_path, start=0.0)
     book = feed.engine.book
     while not feed.continuous:  # past the opening auction's first print
         feed._apply(feed.records[feed._i])
@@ -63,10 +57,9 @@ def test_passive_order_fills_only_when_the_queue_ahead_has_traded() -> None:
     assert far_order is not None and far_order.cum_qty == 0
 
 
-@needs_data
-def test_replay_paces_records_by_their_timestamps() -> None:
+def test_replay_paces_records_by_their_timestamps(es_mbo_path: Path) -> None:
     venue = default_venue(date(2023, 12, 20))
-    feed = ReplayFeed.from_file(venue, FILE, speed=1000.0, start=100.0)
+    feed = ReplayFeed.from_file(venue, es_mbo_path, speed=1000.0, start=100.0)
     first = feed.next_due()
     assert first == 100.0
     feed.step(venue, 100.0)
