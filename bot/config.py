@@ -63,6 +63,22 @@ class Settings(BaseSettings):
     market_data_dir: Path = Path("../shared/data")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # FIX session to the broker (or to the project's exchange simulator in `sim` mode).
+    fix_host: str = "127.0.0.1"
+    fix_port: int = Field(default=9878, ge=1, le=65535)
+    fix_sender_comp_id: str = Field(default="TOPSTEPQ", min_length=1)
+    fix_target_comp_id: str = Field(default="SIMEXCH", min_length=1)
+    fix_begin_string: Literal["FIX.4.2", "FIX.4.4"] = "FIX.4.4"
+    fix_data_dictionary: Path | None = None  # the broker's dictionary; default QuickFIX's own
+    fix_heartbeat_s: int = Field(default=30, ge=1, le=3600)
+    fix_reconnect_s: int = Field(default=1, ge=1, le=3600)
+    fix_reconnect_max_s: int = Field(default=60, ge=1, le=3600)
+    fix_logon_timeout_s: int = Field(default=10, ge=1, le=600)
+    fix_reset_on_logon: bool = False
+    fix_file_log: bool = False  # QuickFIX's file log records the Logon, password included
+    fix_account: str = Field(default="SIM", min_length=1)  # Account (tag 1) on every order
+    fix_resend_max_age_s: float = Field(default=5.0, gt=0, le=3600)
+
     @field_validator("bot_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -77,6 +93,13 @@ class Settings(BaseSettings):
     def _before_topstep_flat_by(cls, value: time) -> time:
         if value >= TOPSTEP_FLAT_BY:
             raise ValueError("must be an HH:MM time before 15:10 (Topstep's flat-by time)")
+        return value
+
+    @field_validator("fix_data_dictionary")
+    @classmethod
+    def _dictionary_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError("must be the path of a QuickFIX data dictionary XML file")
         return value
 
     @model_validator(mode="after")

@@ -23,6 +23,8 @@ from typing import Any, Literal
 
 import quickfix as fix
 
+from bot.config import Settings
+from bot.instruments.specs import MICROS
 from bot.ops.logs import log_event
 from fix import messages
 from fix.app import SafeApplication
@@ -36,7 +38,13 @@ from fix.orders import (
     OrderUpdate,
     TrackedOrder,
 )
-from fix.settings import FixSessionConfig, ensure_dirs, initiator_settings_text, session_settings
+from fix.settings import (
+    FixSessionConfig,
+    ensure_dirs,
+    gateway_config_from_settings,
+    initiator_settings_text,
+    session_settings,
+)
 from fix.wire import FixFields
 
 log = logging.getLogger("fix.gateway")
@@ -587,3 +595,15 @@ class FixGateway:
                 log_event(log, "md_book_invalid", logging.WARNING, symbol=symbol,
                           reason=book.invalid_reason)  # fmt: skip
                 self._resubscribe(symbol)
+
+
+def gateway_from_settings(settings: Settings) -> FixGateway:
+    """The bot's gateway as configured: session (FIX_*), credentials, account, resend limit, and
+    tick sizes from the instrument table."""
+    ticks = {symbol: spec.tick_size for symbol, spec in MICROS.items()}
+    return FixGateway(
+        gateway_config_from_settings(settings),
+        account=settings.fix_account,
+        tick_sizes=ticks,
+        resend_max_age_s=settings.fix_resend_max_age_s,
+    )

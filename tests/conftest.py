@@ -34,6 +34,27 @@ CONFIG_VARS = (
     "BOT_TIMEZONE",
     "STATE_DIR",
     "LOG_LEVEL",
+    "FEE_EQUITY_MICRO",
+    "FEE_METAL_ENERGY_MICRO",
+    *(
+        f"FIX_{n}"
+        for n in (
+            "HOST",
+            "PORT",
+            "SENDER_COMP_ID",
+            "TARGET_COMP_ID",
+            "BEGIN_STRING",
+            "DATA_DICTIONARY",
+            "HEARTBEAT_S",
+            "RECONNECT_S",
+            "RECONNECT_MAX_S",
+            "LOGON_TIMEOUT_S",
+            "RESET_ON_LOGON",
+            "FILE_LOG",
+            "ACCOUNT",
+            "RESEND_MAX_AGE_S",
+        )
+    ),
 )
 
 

@@ -58,3 +58,42 @@ def test_password_is_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     s = load_settings()
     assert s.topstep_api_pass.get_secret_value() == "s3cret-value"
     assert "s3cret-value" not in repr(s) and "s3cret-value" not in str(s.model_dump())
+
+
+def test_fix_settings_reach_the_gateway(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from fix.gateway import gateway_from_settings
+
+    dictionary = tmp_path / "BROKER42.xml"
+    dictionary.write_text("<fix/>")
+    monkeypatch.setenv("FIX_HOST", "10.1.2.3")
+    monkeypatch.setenv("FIX_PORT", "9999")
+    monkeypatch.setenv("FIX_BEGIN_STRING", "FIX.4.2")
+    monkeypatch.setenv("FIX_DATA_DICTIONARY", str(dictionary))
+    monkeypatch.setenv("FIX_ACCOUNT", "XFA-1")
+    monkeypatch.setenv("TOPSTEP_API_USER", "trader")
+    monkeypatch.setenv("TOPSTEP_API_PASS", "pw")
+    monkeypatch.setenv("STATE_DIR", str(tmp_path / "st"))
+    gateway = gateway_from_settings(load_settings())
+    cfg = gateway.cfg
+    assert (cfg.host, cfg.port, cfg.begin_string) == ("10.1.2.3", 9999, "FIX.4.2")
+    assert cfg.dictionary == dictionary and cfg.username == "trader"
+    assert cfg.password.get_secret_value() == "pw"
+    assert cfg.store_dir == tmp_path / "st" / "fix" / "store"
+    assert gateway.account == "XFA-1" and gateway.fix42
+    assert gateway.tick_sizes["MCL"] == Decimal("0.01")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("FIX_PORT", "70000", "less than or equal to 65535"),
+        ("FIX_BEGIN_STRING", "FIX.5.0", "'FIX.4.2' or 'FIX.4.4'"),
+        ("FIX_DATA_DICTIONARY", "/nonexistent.xml", "data dictionary XML file"),
+    ],
+)
+def test_bad_fix_settings(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=expected):
+        load_settings()
