@@ -18,6 +18,8 @@ from bot.config import load_settings
 REPO = Path(__file__).resolve().parents[1]
 ES_MBO = "cme/esh4-glbx-mdp3-20231225.mbo.dbn.zst"
 
+pytest_plugins = ("tests.venue",)  # the `port` and `exchange` fixtures of the FIX tests
+
 CONFIG_VARS = (
     "TOPSTEP_API_USER",
     "TOPSTEP_API_PASS",

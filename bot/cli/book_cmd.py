@@ -13,20 +13,11 @@ from typing import Any
 
 from bot.book.mbo import MboBook, MboRecord
 from bot.book.types import Level, Side
+from bot.cli.argtypes import positive_int
 from bot.cli.errors import UserInputError
 from bot.config import Settings
 from bot.marketdata.errors import MarketDataError
 from bot.marketdata.replay import decode_mbo_file, replay_mbo_file
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
-    return value
 
 
 def _tick_size(text: str) -> Decimal:
@@ -42,14 +33,14 @@ def _tick_size(text: str) -> Decimal:
 def register(commands: argparse._SubParsersAction, bench: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     book = commands.add_parser("book", help="replay a Databento MBO file and print the final book")
     _file_args(book)
-    book.add_argument("--depth", type=_positive_int, default=10, help="levels per side (10)")
+    book.add_argument("--depth", type=positive_int, default=10, help="levels per side (10)")
     book.add_argument("--json", action="store_true", help="one JSON object: bids, asks, ts_recv")
     book.set_defaults(handler=run_book)
 
     bench_book = bench.add_parser("book", help="order book replay speed on an MBO file")
     _file_args(bench_book)
     bench_book.add_argument(
-        "--passes", type=_positive_int, default=15, help="timed replays, median reported (15)"
+        "--passes", type=positive_int, default=15, help="timed replays, median reported (15)"
     )
     bench_book.set_defaults(handler=run_bench)
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.cli.argtypes import non_negative_float, positive_int
 from bot.cli.errors import UserInputError
 from bot.config import Settings
 
@@ -20,28 +21,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("bot.exchange")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} must be a finite number >= 0")
-    return value
-
-
 def _port(text: str) -> int:
-    value = _positive_int(text)
+    value = positive_int(text)
     if value > 65535:
         raise argparse.ArgumentTypeError(f"{text} is not a TCP port")
     return value
@@ -53,30 +34,30 @@ def register(commands: argparse._SubParsersAction, bench: argparse._SubParsersAc
     ex.add_argument("--port", type=_port, default=9878, help="listen port (default 9878)")
     ex.add_argument("--seed", type=int, default=1, help="seed of the synthetic market")
     ex.add_argument("--replay", type=Path, default=None, help="replay a Databento MBO file")
-    ex.add_argument("--speed", type=_non_negative_float, default=1.0, help="market speed factor")
+    ex.add_argument("--speed", type=non_negative_float, default=1.0, help="market speed factor")
     ex.add_argument("--sender-comp-id", default="SIMEXCH", help="the venue's SenderCompID")
     ex.add_argument("--target-comp-id", default="TOPSTEPQ", help="the bot's SenderCompID")
     ex.add_argument("--symbols", default="MES,MNQ", help="synthetic contracts (comma list)")
-    ex.add_argument("--events-per-s", type=_non_negative_float, default=40.0)
+    ex.add_argument("--events-per-s", type=non_negative_float, default=40.0)
     ex.add_argument("--no-market", action="store_true", help="no synthetic flow: an empty book")
     ex.add_argument("--state-dir", type=Path, default=None, help="FIX store (default STATE_DIR)")
     faults = ex.add_argument_group("fault injection")
-    faults.add_argument("--disconnect-after", type=_positive_int, default=None, metavar="N")
-    faults.add_argument("--ack-delay", type=_non_negative_float, default=0.0, metavar="SECONDS")
+    faults.add_argument("--disconnect-after", type=positive_int, default=None, metavar="N")
+    faults.add_argument("--ack-delay", type=non_negative_float, default=0.0, metavar="SECONDS")
     faults.add_argument("--reject-next", type=int, default=0, metavar="N")
     faults.add_argument("--drop-next", type=int, default=0, metavar="N")
     faults.add_argument("--jump-ticks", type=int, default=0, metavar="N")
     ex.set_defaults(handler=run_exchange)
 
     matching = bench.add_parser("matching", help="orders per second of the matching engine")
-    matching.add_argument("--orders", type=_positive_int, default=200_000)
+    matching.add_argument("--orders", type=positive_int, default=200_000)
     matching.add_argument("--seed", type=int, default=7)
-    matching.add_argument("--repeat", type=_positive_int, default=3, help="best of N runs")
+    matching.add_argument("--repeat", type=positive_int, default=3, help="best of N runs")
     matching.set_defaults(handler=run_bench_matching)
 
     rtt = bench.add_parser("fix-rtt", help="loopback FIX round trip: D sent to New received")
-    rtt.add_argument("--orders", type=_positive_int, default=2_000)
-    rtt.add_argument("--warmup", type=_positive_int, default=200)
+    rtt.add_argument("--orders", type=positive_int, default=2_000)
+    rtt.add_argument("--warmup", type=positive_int, default=200)
     rtt.set_defaults(handler=run_bench_rtt)
 
 

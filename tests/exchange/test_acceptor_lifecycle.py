@@ -20,7 +20,7 @@ def test_repeated_start_stop_with_a_logged_on_client_exits_cleanly(tmp_path: Pat
         import sys
         sys.path.insert(0, {str(ROOT)!r})
         from pathlib import Path
-        from tests.exchange.conftest import TODAY, exchange_config, free_port
+        from tests.venue import TODAY, exchange_config, free_port
         from tests.exchange.rawfix import RawFixClient
         from bot.exchange.acceptor import ExchangeServer, default_venue
         for i in range(4):

@@ -7,7 +7,7 @@ import statistics
 from bot.exchange.acceptor import default_venue
 from bot.exchange.flow import Regime, SyntheticFlow
 from bot.exchange.orders import BUY, LIMIT, SimOrder
-from tests.exchange.conftest import TODAY
+from tests.venue import TODAY
 
 
 def test_spread_and_top_size_near_the_real_es_book_and_all_regimes_seen() -> None:

@@ -5,18 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pytest
 import uvloop
 
-from bot.exchange.acceptor import ExchangeServer, default_venue
-from bot.exchange.faults import FaultPlan
 from fix.gateway import FixGateway
 from fix.settings import FixSessionConfig
-from tests.exchange.conftest import TODAY, exchange_config, free_port
+from tests.venue import TODAY
 
 T = TypeVar("T")
 DRIVE = os.environ.get("FIX_TEST_DRIVE", "thread")  # run the gateway suite per drive
@@ -54,20 +51,3 @@ async def connected(cfg: FixSessionConfig, **kwargs: Any) -> AsyncIterator[FixGa
         yield gw
     finally:
         await gw.stop()
-
-
-@pytest.fixture
-def port() -> int:
-    return free_port()
-
-
-@pytest.fixture
-def exchange(port: int, tmp_path: Path) -> Iterator[ExchangeServer]:
-    server = ExchangeServer(
-        exchange_config(port, tmp_path / "exch"), default_venue(TODAY), None, FaultPlan()
-    )
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop(logout_wait_s=1.0)

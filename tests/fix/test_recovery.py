@@ -104,7 +104,7 @@ def test_reconnect_backs_off_while_the_venue_is_down_then_logs_on(
     port: int, tmp_path: Path
 ) -> None:
     from bot.exchange.acceptor import default_venue
-    from tests.exchange.conftest import TODAY, exchange_config
+    from tests.venue import TODAY, exchange_config
 
     def server() -> ExchangeServer:
         srv = ExchangeServer(exchange_config(port, tmp_path / "exch"), default_venue(TODAY))

@@ -16,7 +16,7 @@ from fix.clordid import ClOrdIdSource
 from fix.messages import new_order_single
 from fix.orders import OrderRequest
 from fix.settings import FixSessionConfig, initiator_settings_text
-from tests.exchange.conftest import free_port
+from tests.venue import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

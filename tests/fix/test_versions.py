@@ -15,10 +15,10 @@ from bot.exchange.acceptor import ExchangeServer
 from bot.exchange.orders import SELL
 from fix.orders import OrderState
 from fix.settings import default_dictionary, initiator_settings_text
-from tests.exchange.conftest import free_port
 from tests.fix.conftest import connected, gateway_config, run
 from tests.fix.fakebroker import FakeBroker
 from tests.fix.test_gateway import limit, market, venue_trade
+from tests.venue import free_port
 
 D = Decimal
 

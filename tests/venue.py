@@ -1,4 +1,8 @@
-"""Shared fixtures: free loopback ports, temp state dirs, a running simulator."""
+"""A running exchange simulator on a free loopback port, shared by the exchange and FIX tests.
+
+Loaded as a pytest plugin from the root conftest, so both test folders get the same `port` and
+`exchange` fixtures; the helpers are imported directly where a test builds its own server.
+"""
 
 from __future__ import annotations
 
