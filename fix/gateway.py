@@ -586,15 +586,23 @@ class FixGateway:
             if book is not None and f.get(262) == self._md_by_symbol.get(symbol):
                 book.apply_snapshot(f)
             return
+        touched: dict[str, LevelBook] = {}
         for entry in f.groups(268, 279):
             symbol = entry.get(55) or ""
             book = self.books.get(symbol)
             if book is None or not book.valid:
                 continue
+            touched[symbol] = book
             if not book.apply_entry(entry):
-                log_event(log, "md_book_invalid", logging.WARNING, symbol=symbol,
-                          reason=book.invalid_reason)  # fmt: skip
-                self._resubscribe(symbol)
+                self._book_invalid(symbol, book)
+        for symbol, book in touched.items():
+            if book.valid and not book.end_of_message():
+                self._book_invalid(symbol, book)
+
+    def _book_invalid(self, symbol: str, book: LevelBook) -> None:
+        log_event(log, "md_book_invalid", logging.WARNING, symbol=symbol,
+                  reason=book.invalid_reason)  # fmt: skip
+        self._resubscribe(symbol)
 
 
 def gateway_from_settings(settings: Settings) -> FixGateway:

@@ -1,7 +1,8 @@
 """FIX market data (W snapshots, X incrementals) applied to the project's L2 `PriceBook`.
 
 FIX over TCP cannot skip a message, so a "gap" here is an update the book cannot apply: a change
-or delete of a level it does not have, a new level that already exists, or a crossed result.
+or delete of a level it does not have, a new level that already exists, or a book left crossed
+at the end of a message (the book is read only at message boundaries, like Databento's F_LAST).
 Any of those, a MarketDataRequestReject, or a disconnect marks the book invalid until the next
 snapshot; the gateway then resubscribes.
 """
@@ -67,8 +68,16 @@ class LevelBook:
         self._check_crossed()
 
     def apply_entry(self, entry: dict[int, str]) -> bool:
-        """One X entry; False when the book cannot apply it (it is then invalid)."""
+        """One X entry; False when the book cannot apply it (it is then invalid).  Crossing is
+        not judged here: within one message a level can be added on one side before the level
+        it replaces on the other side is deleted (see `end_of_message`)."""
         self._apply(entry)
+        return self.valid
+
+    def end_of_message(self) -> bool:
+        """After the last entry of an X message, the book must not be locked or crossed."""
+        if self.valid:
+            self._check_crossed()
         return self.valid
 
     def _apply(self, entry: dict[int, str]) -> None:
@@ -97,7 +106,6 @@ class LevelBook:
             return
         self.book.set_level(side, price, 0 if action == "2" else size)
         self.updates += 1
-        self._check_crossed()
 
     def _check_crossed(self) -> None:
         if self.book.is_locked_or_crossed():

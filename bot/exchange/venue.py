@@ -424,12 +424,16 @@ class Venue:
                 out[key] = entries
         return out
 
-    def snapshot(self, key: ContractKey, depth: int = 10) -> list[MdEntry]:
-        """The book as last published (bids then offers, best first) for a W message."""
+    def snapshot(self, key: ContractKey) -> list[MdEntry]:
+        """The whole book as last published (bids then offers, best first) for a W message.
+
+        Full depth, because the X incrementals that follow cover every level: a snapshot cut
+        at N levels would leave the subscriber's book without the deeper levels those
+        incrementals then change, and it would (rightly) mark its book invalid."""
         self.engine(key)
         published = self._published[key]
-        bids = sorted((p for s, p in published if s == 0), reverse=True)[:depth]
-        asks = sorted(p for s, p in published if s == 1)[:depth]
+        bids = sorted((p for s, p in published if s == 0), reverse=True)
+        asks = sorted(p for s, p in published if s == 1)
         entries = [MdEntry("0", "0", p, published[(0, p)]) for p in bids]
         entries += [MdEntry("0", "1", p, published[(1, p)]) for p in asks]
         return entries

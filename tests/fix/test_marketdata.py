@@ -15,9 +15,9 @@ from bot.exchange.flow import SyntheticFlow
 from bot.exchange.orders import BUY, SELL
 from fix.mdbook import LevelBook
 from fix.wire import FixFields
-from tests.exchange.conftest import TODAY, exchange_config
 from tests.fix.conftest import connected, gateway_config, run
 from tests.fix.test_gateway import venue_trade
+from tests.venue import TODAY, exchange_config
 
 
 def test_snapshot_then_incrementals_track_the_venue_book(
@@ -73,8 +73,15 @@ def test_level_book_rules() -> None:
     assert book.bids[20_000] == 5
     assert not book.apply_entry({279: "1", 269: "0", 270: "4999", 271: "5"})  # unknown level
     book.apply_snapshot(snap)
-    assert not book.apply_entry({279: "0", 269: "0", 270: "5000.50", 271: "1"})  # crosses
+    assert book.apply_entry({279: "0", 269: "0", 270: "5000.50", 271: "1"})  # crosses for now
+    assert not book.end_of_message()  # but a message may not leave the book crossed
     assert "crossed" in book.invalid_reason
+    book.apply_snapshot(snap)
+    # A buyer sweeps the 5000.25 offer and rests the rest there: the new bid can come before
+    # the deleted offer in the same message; the book is judged at the message's end.
+    assert book.apply_entry({279: "0", 269: "0", 270: "5000.25", 271: "2"})
+    assert book.apply_entry({279: "2", 269: "1", 270: "5000.25", 271: "4"})
+    assert book.end_of_message() and book.best_bid() == 20_001 and book.best_ask() is None
     book.apply_snapshot(snap)
     assert book.ticks("5000.2500000001") == 20_001  # a C++ double off the wire snaps to ticks
 
@@ -100,11 +107,20 @@ def test_live_synthetic_market_and_a_price_jump(
             await gw.wait_for(lambda: book.valid and book.updates > 50, 10)
             bid, ask = book.best_bid(), book.best_ask()
             assert bid is not None and ask is not None and bid < ask
-            before = ask
+            # The market keeps moving while the jump is requested, so measure the print against
+            # the lowest offer seen since then: an 8-tick up-gap prints at least 8 ticks above
+            # the offer it started from, whichever way the market drifted in between.
+            lowest_ask = [ask]
+
+            def jumped() -> bool:
+                current = book.best_ask()
+                if current is not None:
+                    lowest_ask[0] = min(lowest_ask[0], current)
+                trade = book.last_trade
+                return trade is not None and trade[0] >= lowest_ask[0] + 8
+
             market_exchange.control(lambda srv: setattr(srv.faults, "jump_ticks", 8))
-            await gw.wait_for(
-                lambda: book.last_trade is not None and book.last_trade[0] >= before + 7, 5
-            )
+            await gw.wait_for(jumped, 5)
             assert book.valid
 
     run(body())
