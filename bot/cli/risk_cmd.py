@@ -10,13 +10,14 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from bot.cli.errors import UserInputError
 from bot.config import Settings
-from bot.ops.risk_journal import publish
-from bot.ops.state_store import StateCorrupt, StateStore
-from bot.risk.engine import RiskEngine, RiskState
-from bot.risk.factory import build_risk_engine
+
+if TYPE_CHECKING:  # the engine pulls in the CME calendar (pandas): load it only when run
+    from bot.ops.state_store import StateStore
+    from bot.risk.engine import RiskEngine
 
 
 def register(commands: argparse._SubParsersAction, bench: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -30,6 +31,9 @@ def register(commands: argparse._SubParsersAction, bench: argparse._SubParsersAc
 
 
 def _load(settings: Settings) -> tuple[RiskEngine, StateStore]:
+    from bot.ops.state_store import StateCorrupt, StateStore
+    from bot.risk.factory import build_risk_engine
+
     store = StateStore(settings.state_dir)
     try:
         snapshot = store.load_snapshot()
@@ -52,6 +56,9 @@ def run_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_clear(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.ops.risk_journal import publish
+    from bot.risk.engine import RiskState
+
     engine, store = _load(settings)
     if engine.state != RiskState.HALTED:
         print(f"nothing to clear: state is {engine.state}", file=sys.stderr)

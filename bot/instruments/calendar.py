@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 import exchange_calendars as xcals
 import pandas as pd
 
+from bot.config import TOPSTEP_FLAT_BY
+
 CHICAGO = ZoneInfo("America/Chicago")
 DAY_BOUNDARY = time(17, 0)
-TOPSTEP_FLAT_BY = time(15, 10)
 
 
 @lru_cache(maxsize=1)

@@ -106,11 +106,3 @@ def instrument_table(
         "metal-energy": dollars_to_cents(fee_metal_energy),
     }
     return {s: replace(i, fee_per_side_cents=fees[i.fee_class]) for s, i in MICROS.items()}
-
-
-def get_instrument(symbol: str, table: Mapping[str, Instrument] = MICROS) -> Instrument:
-    try:
-        return table[symbol.upper()]
-    except KeyError:
-        known = ", ".join(sorted(table))
-        raise KeyError(f"unknown instrument {symbol!r} (known: {known})") from None
