@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from bot.model.market import Bar
 
+__all__ = ["Bar", "BarBuilder"]
+
 NS_PER_SECOND = 1_000_000_000
 
 

@@ -34,8 +34,7 @@ class SimulatedClock:
         return to_datetime(self._now)
 
     def advance_to(self, ts_ns: int) -> None:
-        if ts_ns > self._now:
-            self._now = ts_ns
+        self._now = max(self._now, ts_ns)
 
 
 class TimerQueue:
