@@ -45,9 +45,8 @@ class Progress:
         if now < self._next:
             return
         self._next = now + self.interval_s
-        self._shown = True
-        self.stream.write("\r" + self.line(done, now - self._start) + "\x1b[K")
-        self.stream.flush()
+        self._write("\r" + self.line(done, now - self._start) + "\x1b[K")
+        self._shown = self._enabled
 
     def line(self, done: int, elapsed_s: float) -> str:
         """The bar's text: fraction, count, rate and, when the total is known, time left."""
@@ -64,9 +63,16 @@ class Progress:
     def close(self) -> None:
         """End the line if anything was drawn, so later output starts on a fresh line."""
         if self._shown:
-            self.stream.write("\n")
-            self.stream.flush()
+            self._write("\n")
             self._shown = False
+
+    def _write(self, text: str) -> None:
+        """A terminal that went away ends the bar, never the backtest."""
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):
+            self._enabled = False
 
     def __enter__(self) -> Progress:
         return self

@@ -349,11 +349,15 @@ def _monte_carlo_html(mc: dict[str, Any]) -> str:
     head = "<h2>Monte Carlo of the account on these days</h2>\n"
     if mc.get("note"):
         return head + f"<p>{html.escape(mc['note'])}</p>\n"
+    command = (
+        f"topstep-quant montecarlo daily_pnl.csv --paths {mc['paths']} --days {mc['days']} "
+        f"--target {mc['target']:.2f} --payouts {mc['payouts']} --seed {mc['seed']} "
+        f"--account {mc['account']}"
+    )
     intro = (
         f"<p>{mc['paths']:,} paths x {mc['days']} days drawn iid from the backtest's "
         f"{mc['rows']} days, {html.escape(mc['account'])}, payouts {html.escape(mc['payouts'])}, "
-        f"seed {mc['seed']} (the <code>montecarlo</code> command with these arguments gives the "
-        "same numbers).</p>\n"
+        f"seed {mc['seed']}. The same numbers: <code>{html.escape(command)}</code></p>\n"
     )
     keys = (
         ("target", "profit target"),

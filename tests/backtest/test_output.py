@@ -86,9 +86,9 @@ def long_result(days: int = 30, label: str = "") -> BacktestResult:
         a = (i * 37 % 23 - 10) * 1_000 + 5  # cents, some odd
         b = (i * 11 % 7 - 3) * 2_500
         net = a + b
+        low = min(0, net) - (i % 5) * 1_000
         rows.append(
-            DayResult(first + timedelta(days=i), net, min(0, net) - (i % 5) * 1_000,
-                      {"mm": a, "tf": b}, i % 4, i == 3, False)  # fmt: skip
+            DayResult(first + timedelta(days=i), net, low, {"mm": a, "tf": b}, i % 4, i == 3, False)
         )
     files = [DataFile("x.csv", "0" * 64, "bar-csv", label)]
     fills = [replace(f, sleeve="mm") for f in FILLS[:2]]
@@ -219,17 +219,19 @@ def test_daily_csv_through_the_real_rules_replay(
 def test_daily_csv_through_the_real_montecarlo_gives_the_report_numbers(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot.backtest.report import MC_PATHS, MC_SEED
-
+    """The command the report prints, run on the file it wrote, gives the report's numbers:
+    the report's Monte Carlo is the project's, not a copy."""
     write_outputs(long_result(), tmp_path)
     capsys.readouterr()
-    argv = ["montecarlo", str(tmp_path / "daily_pnl.csv"), "--json"]
-    assert main([*argv, "--paths", str(MC_PATHS), "--seed", str(MC_SEED)]) == 0
+    page = (tmp_path / "report.html").read_text()
+    command = re.findall(r"<code>topstep-quant (montecarlo [^<]+)</code>", page)[0].split()
+    assert command[1] == "daily_pnl.csv"
+    command[1] = str(tmp_path / "daily_pnl.csv")
+    assert main([*command, "--json"]) == 0
     cli = json.loads(capsys.readouterr().out)
     ours = json.loads((tmp_path / "summary.json").read_text())["monte_carlo"]
-    assert ours["note"] is None
-    for key in ("p_target", "p_mll_breach", "median_profit", "p5_profit", "mean_payouts", "rows"):
-        assert ours[key] == cli[key], key
+    assert ours["note"] is None and cli["paths"] == 10_000 and cli["rows"] == 30
+    assert {k: v for k, v in ours.items() if k != "note"} == cli
 
 
 # --- the whole directory -------------------------------------------------------------------------
