@@ -37,6 +37,10 @@ MC_PATHS = 10_000
 MC_DAYS = 147  # the `montecarlo` command's default horizon (about seven months)
 MC_TARGET_CENTS = 760_000  # the `montecarlo` command's default target
 MC_PAYOUT_MIN_BALANCE_CENTS = 500_000
+CHART_FILES = (
+    "equity.png", "account.png", "daily_pnl_hist.png", "mc_balance_fan.png",
+    "mc_profit_distribution.png",
+)  # fmt: skip
 _DOLLARS = FuncFormatter(lambda value, _pos: f"${value:,.0f}")
 _COLORS = ("#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2", "#9d755d")
 
@@ -383,6 +387,11 @@ def write_report(
     run: MonteCarloRun | None,
     out_dir: Path,
 ) -> None:
-    """The charts, then report.html referencing them."""
+    """The charts, then report.html referencing them; a chart left in the directory by an
+    earlier run that this one did not draw is removed, so no stale picture sits beside it."""
     images = write_charts(result, rules, run, out_dir)
+    drawn = {name for name, _ in images}
+    for name in CHART_FILES:
+        if name not in drawn:
+            (out_dir / name).unlink(missing_ok=True)
     (out_dir / "report.html").write_bytes(render_html(document, images).encode("utf-8"))

@@ -22,6 +22,7 @@ from bot.backtest.stats import (
     max_drawdown_cents,
     max_intraday_drawdown_cents,
     sharpe,
+    trade_stats,
 )
 from bot.cli.main import main
 
@@ -125,6 +126,18 @@ def test_correlation_is_pearson_and_undefined_without_variance() -> None:
     assert correlation(a, [0, 0, 0, 0]) is None
     assert correlation([1], [2]) is None
     assert correlation(a, [2 * x + 7 for x in a]) == pytest.approx(1.0)
+
+
+def test_round_trips_split_a_flip_and_its_fee_by_quantity() -> None:
+    trades = trade_stats(FILLS, lambda symbol: MNQ if symbol.startswith("MNQ") else MES)
+    # +4 ticks x 2 = +1,000 - 148; -4 ticks x 1 = -500 - 37 - 37 (a third of the flip's 111);
+    # +2 ticks x 2 = +500 - 74 (the flip's other two thirds) - 74
+    assert trades.trips_cents == (852, -574, 352)
+    assert (trades.wins, trades.open_symbols, trades.fees_cents) == (2, ("MNQZ6",), 407)
+    partial = [fill(1, "a", "MES", +1, 3, 100), fill(2, "a", "MES", -1, 1, 104),
+               fill(3, "a", "MES", -1, 2, 96)]  # fmt: skip
+    # 1 out at +4, 2 out at -4: (4 - 8) x 125 = -500, fees 37 x 6
+    assert trade_stats(partial, lambda _: MES).trips_cents == (-500 - 222,)
 
 
 def test_summary_per_sleeve_and_combined(small: BacktestResult) -> None:
@@ -279,7 +292,9 @@ def test_report_names_the_proxy_first_and_references_existing_pngs(tmp_path: Pat
 def test_too_few_days_skip_the_monte_carlo_with_a_note(
     small: BacktestResult, tmp_path: Path
 ) -> None:
-    write_outputs(small, tmp_path)
+    write_outputs(long_result(), tmp_path)
+    assert len(list(tmp_path.glob("mc_*.png"))) == 2
+    write_outputs(small, tmp_path)  # the same directory again: no stale Monte Carlo charts
     mc = json.loads((tmp_path / "summary.json").read_text())["monte_carlo"]
     assert mc == {"note": "not run: 4 day(s) of P&L, the Monte Carlo needs at least 20"}
     assert not list(tmp_path.glob("mc_*.png"))
