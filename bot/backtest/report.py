@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
@@ -92,6 +93,17 @@ def _save(figure: Figure, path: Path) -> None:
     figure.savefig(path, dpi=100, metadata={"Software": None})
 
 
+def _finish(figure: Figure, axes: Axes, title: str, path: Path, over_days: bool = True) -> None:
+    """What every chart of ours shares: title, dollar axis, grid, legend, date labels."""
+    axes.set_title(title)
+    (axes.yaxis if over_days else axes.xaxis).set_major_formatter(_DOLLARS)
+    axes.grid(alpha=0.3)
+    axes.legend(loc="upper left", fontsize=8)
+    if over_days:
+        figure.autofmt_xdate()
+    _save(figure, path)
+
+
 def _title(text: str, labels: Sequence[str]) -> str:
     return f"{text}\n(proxy data: {'; '.join(labels)})" if labels else text
 
@@ -107,13 +119,8 @@ def equity_chart(result: BacktestResult, labels: Sequence[str], path: Path) -> N
     combined = _cumulative([d.net_cents for d in result.days])
     axes.plot(days, combined, color="black", linewidth=2, label="combined")
     axes.axhline(0, color="grey", linewidth=0.6)
-    axes.set_title(_title("equity: cumulative net P&L after fees", labels))
     axes.set_ylabel("net P&L")
-    axes.yaxis.set_major_formatter(_DOLLARS)
-    axes.grid(alpha=0.3)
-    axes.legend(loc="upper left", fontsize=8)
-    figure.autofmt_xdate()
-    _save(figure, path)
+    _finish(figure, axes, _title("equity: cumulative net P&L after fees", labels), path)
 
 
 def account_chart(
@@ -139,13 +146,9 @@ def account_chart(
         failed = replay[-1][0].day
         axes.scatter(days[-1:], lows[-1:], marker="X", s=80, color="#d62728",
                      label=f"account failed {failed}", zorder=3)  # fmt: skip
-    axes.set_title(_title(f"balance against the MLL floor ({rules.name})", labels))
     axes.set_ylabel("balance (profit since start)")
-    axes.yaxis.set_major_formatter(_DOLLARS)
-    axes.grid(alpha=0.3)
-    axes.legend(loc="upper left", fontsize=8)
-    figure.autofmt_xdate()
-    _save(figure, path)
+    title = _title(f"balance against the MLL floor ({rules.name})", labels)
+    _finish(figure, axes, title, path)
 
 
 def histogram_chart(
@@ -158,13 +161,10 @@ def histogram_chart(
     axes.hist(values, bins=max(5, min(40, len(values) // 3)), color="#4c78a8", edgecolor="white")
     axes.axvline(-rules.dll_cents / 100, color="#d62728", linestyle="--", label="daily loss limit")
     axes.axvline(0, color="grey", linewidth=0.6)
-    axes.set_title(_title(f"daily net P&L, {len(values)} days", labels))
     axes.set_xlabel("net P&L of the day")
     axes.set_ylabel("days")
-    axes.xaxis.set_major_formatter(_DOLLARS)
-    axes.grid(alpha=0.3)
-    axes.legend(loc="upper left", fontsize=8)
-    _save(figure, path)
+    title = _title(f"daily net P&L, {len(values)} days", labels)
+    _finish(figure, axes, title, path, over_days=False)
 
 
 def _dates(days: Sequence[date]) -> npt.NDArray[np.datetime64]:

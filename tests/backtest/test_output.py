@@ -308,3 +308,13 @@ def test_no_days_still_writes_every_text_file(tmp_path: Path) -> None:
     ).read_text() == "day,net_pnl,low_pnl,max_contracts,sleeve_mm\n"
     assert json.loads((tmp_path / "summary.json").read_text())["combined"]["sharpe"] == 0.0
     assert "No trading days" in (tmp_path / "report.html").read_text()
+
+
+def test_a_failed_account_is_dated_and_charted(small: BacktestResult, tmp_path: Path) -> None:
+    small.days[1] = day(3, -200, 100, low=-2_100)  # 50 - 2,100 is below the -1,950 floor
+    account = summary(small)["account"]
+    assert account["failed_on"] == "2026-03-03"
+    assert account["final_balance"] == -2_050.0  # the replay stops on the failing day
+    assert account["min_distance_to_floor"] == -100.0
+    write_outputs(small, tmp_path)
+    assert (tmp_path / "account.png").stat().st_size > 0
