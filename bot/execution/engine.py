@@ -82,13 +82,21 @@ class ExecutionOutput:
     """What the kernel must do now: send `commands`, deliver fills and order updates."""
 
     commands: list[Command] = field(default_factory=list)
-    fills: list[tuple[str, Fill]] = field(default_factory=list)
+    fills: list[tuple[str, Fill]] = field(default_factory=list)  # per sleeve, in order
     updates: list[tuple[str, OrderUpdate]] = field(default_factory=list)
+    switched_off: list[tuple[str, str]] = field(default_factory=list)  # (sleeve, reason)
+    risk_actions: list[RiskAction] = field(default_factory=list)  # the risk engine's asks
+
+    @property
+    def orders_sent(self) -> int:
+        return sum(isinstance(c, SubmitOrder) for c in self.commands)
 
     def extend(self, other: ExecutionOutput) -> None:
         self.commands.extend(other.commands)
         self.fills.extend(other.fills)
         self.updates.extend(other.updates)
+        self.switched_off.extend(other.switched_off)
+        self.risk_actions.extend(other.risk_actions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +183,7 @@ class ExecutionEngine:
             self._sync_symbol(symbol, now_ns, out)
             if len(self._stop_failed) != failed:  # a stop failed: the symbol now flattens
                 self._sync_symbol(symbol, now_ns, out)
+        out.switched_off.extend(self.portfolio.take_switched_off())
         return out
 
     def on_event(self, event: Event, now_ns: int) -> ExecutionOutput:
@@ -846,7 +855,10 @@ class ExecutionEngine:
             why = "fill for an order not working" if t is None else "overfill"
             self._log(now_ns, "execution.anomaly", kind=why, order_id=fill.order_id, qty=fill.qty)
             self.risk.block(f"fill:{fill.symbol}", f"{why}: {fill.order_id}", now_ns)
-        out.fills.extend(self.portfolio.attribute(fill))
+        if t is not None and t.order.purpose == Purpose.STOP:
+            out.fills.extend(self.portfolio.attribute_stop(fill))
+        else:
+            out.fills.extend(self.portfolio.attribute(fill))
         self._log(
             now_ns,
             "execution.fill",
@@ -869,7 +881,7 @@ class ExecutionEngine:
                 self._finish(
                     t, status, "filled" if t.remaining == 0 else "rest cancelled", now_ns, out
                 )
-        out.extend(self.apply_risk_actions(actions, now_ns))
+        out.risk_actions.extend(actions)  # the kernel acts on them (`apply_risk_actions`)
 
     def _log(self, ts_ns: int, event: str, **fields: Any) -> None:
         self.events.append(ExecutionLog(ts_ns, event, fields))

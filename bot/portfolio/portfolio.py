@@ -80,6 +80,8 @@ class Portfolio:
     _served: dict[str, _Served] = field(default_factory=dict)
     _buffer_cents: int | None = None
     _crosses: int = 0
+    _now_ns: int = 0  # the latest time passed in (for calls that do not give one)
+    _newly_off: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def sleeves(self) -> tuple[str, ...]:
@@ -118,8 +120,14 @@ class Portfolio:
 
     # ---- intents -------------------------------------------------------------------------
 
-    def set_target(self, sleeve: str, target: TargetPosition, now_ns: int) -> None:
+    def _at(self, now_ns: int | None) -> int:
+        if now_ns is not None:
+            self._now_ns = max(self._now_ns, now_ns)
+        return self._now_ns
+
+    def set_target(self, sleeve: str, target: TargetPosition, now_ns: int | None = None) -> None:
         """Replace the sleeve's target in `target.symbol` (ignored once it is switched off)."""
+        now_ns = self._at(now_ns)
         if sleeve in self._off:
             return
         if target.qty != 0 and target.stop_ticks is None:
@@ -130,19 +138,27 @@ class Portfolio:
         if target.stop_ticks is not None and book.sign * target.qty > 0:
             book.set_stops(target.stop_ticks)
 
-    def set_quotes(self, sleeve: str, quotes: Quotes, now_ns: int) -> None:
+    def set_quotes(self, sleeve: str, quotes: Quotes, now_ns: int | None = None) -> None:
+        self._at(now_ns)
         if sleeve not in self._off:
             self._quotes[(sleeve, quotes.symbol)] = quotes
 
-    def switch_off(self, sleeve: str, reason: str, now_ns: int) -> bool:
+    def switch_off(self, sleeve: str, reason: str, now_ns: int | None = None) -> bool:
         """Targets to 0 and quotes pulled for good; False if it was already off."""
+        now_ns = self._at(now_ns)
         if sleeve in self._off:
             return False
         self._off[sleeve] = reason
+        self._newly_off.append((sleeve, reason))
         for key in [k for k in self._quotes if k[0] == sleeve]:
             del self._quotes[key]
         self._emit(now_ns, "portfolio.sleeve_off", sleeve=sleeve, reason=reason)
         return True
+
+    def take_switched_off(self) -> list[tuple[str, str]]:
+        """Sleeves switched off since the last call, with the reason (for the kernel's log)."""
+        off, self._newly_off = self._newly_off, []
+        return off
 
     def off_reason(self, sleeve: str) -> str | None:
         return self._off.get(sleeve)
@@ -251,6 +267,7 @@ class Portfolio:
                     stop = self._sleeve_stop(sleeve, symbol)
                     self.book(sleeve, symbol).apply(fill, stop, exchange_trade=False)
                     out.append((sleeve, fill))
+        self._at(now_ns)
         self._emit(now_ns, "portfolio.cross", symbol=symbol, qty=qty, price_ticks=mark)
         return out
 
@@ -321,10 +338,42 @@ class Portfolio:
         self._check_drawdowns(fill.ts_ns)
         return out
 
+    def attribute_stop(self, fill: Fill) -> list[tuple[str, Fill]]:
+        """A protective stop's fill belongs to the lots it protected: the sleeves' lots on the
+        side of the net position, tightest stop first (the order the venue stops were built
+        in), lots without a known stop last.  A sleeve stopped out has its target cut to what
+        it still holds: its stop was part of its intent, so it is not bought back at once."""
+        sign = -int(fill.side)
+        owned: list[tuple[bool, int, str, int]] = []
+        for (sleeve, sym), book in sorted(self._books.items()):
+            if sym == fill.symbol and book.sign == sign:
+                for lot in book.lots:
+                    stop = lot.stop_ticks
+                    owned.append((stop is None, -sign * (stop or 0), sleeve, lot.qty))
+        lots: dict[str, int] = {}
+        left = fill.qty
+        for _, _, sleeve, qty in sorted(owned):
+            take = min(left, qty)
+            if take:
+                lots[sleeve] = lots.get(sleeve, 0) + take
+                left -= take
+        self.register_order(fill.order_id, lots)
+        out = self.attribute(fill)
+        self.forget_order(fill.order_id)
+        for sleeve, _ in out:
+            target = self._targets.get((sleeve, fill.symbol))
+            held = self.position(sleeve, fill.symbol)
+            if target is not None and target.qty * sign > 0 and abs(held) < abs(target.qty):
+                self._targets[(sleeve, fill.symbol)] = replace(target, qty=held)
+        return out
+
     # ---- marks and drawdowns -------------------------------------------------------------
 
-    def mark(self, symbol: str, price_ticks: int, now_ns: int) -> list[tuple[str, str]]:
+    def mark(
+        self, symbol: str, price_ticks: int, now_ns: int | None = None
+    ) -> list[tuple[str, str]]:
         """Mark every book in `symbol`; returns the sleeves switched off by their drawdown."""
+        now_ns = self._at(now_ns)
         self._marks[symbol] = price_ticks
         for (_, sym), book in self._books.items():
             if sym == symbol:
