@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
+import zipfile
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from itertools import islice, pairwise
 from pathlib import Path
@@ -20,7 +22,7 @@ from bot.book.mbp import Mbp1Record
 from bot.instruments.specs import Instrument
 from bot.marketdata.dbn import DBN_MAGIC, ZSTD_MAGIC, DbnReader
 from bot.marketdata.errors import MarketDataError
-from bot.marketdata.lean import LEAN_PRICE_SCALE, read_lean_bars
+from bot.marketdata.lean import EASTERN, LEAN_PRICE_SCALE
 from bot.marketdata.records import mbp1_records, tick_nanos
 from bot.model.market import Bar
 from bot.model.units import NS_PER_SECOND, to_nanos
@@ -183,12 +185,14 @@ def read_lean(
 ) -> tuple[int, Iterator[BarItem]]:
     """SPY bars as an MES proxy: price x 10 in index points, snapped to the nearest tick."""
     if bar_ns is None:
-        starts = [to_nanos(b.time) for b in islice(read_lean_bars(path), INFER_ROWS)]
+        starts = [bar.start_ns for bar, _ in islice(_lean_bars(path, instrument, 0), INFER_ROWS)]
         bar_ns = infer_bar_ns(starts, path)
     return bar_ns, _lean_bars(path, instrument, bar_ns)
 
 
 def _lean_bars(path: Path, instrument: Instrument, bar_ns: int) -> Iterator[BarItem]:
+    """The LEAN format of `bot.marketdata.lean` (same checks, same messages), parsed without
+    strptime: a 23-year hourly file decodes in a fraction of the time the backtest takes."""
     # ticks = price / 10,000 * 10 / tick_size, rounded half up, in integers
     scale = Decimal(LEAN_PRICE_SCALE) / LEAN_PROXY_FACTOR * instrument.tick_size
     if scale != scale.to_integral_value():
@@ -196,40 +200,81 @@ def _lean_bars(path: Path, instrument: Instrument, bar_ns: int) -> Iterator[BarI
     divisor = int(scale)
     half = divisor // 2
     symbol = instrument.symbol
-    offsets: dict[tuple[int, int, int], int] = {}
-    for b in read_lean_bars(path):
-        t = b.time
-        day = (t.year, t.month, t.day)
-        offset = offsets.get(day)
-        if offset is None:  # one UTC offset per local day (DST changes at 02:00, no bars)
-            offset = offsets[day] = _offset_ns(t)
-        start = _local_ns(t) - offset
+    midnight: dict[str, int] = {}  # yyyymmdd -> UTC ns of local midnight (offset of that day)
+    previous = -1
+    name, lines = _lean_text(path)
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        try:
+            stamp, o, h, lo, c, volume = _lean_fields(line)
+            if len(stamp) != 14 or stamp[8] != " " or stamp[11] != ":":
+                raise ValueError(f"time {stamp!r} does not match yyyymmdd HH:MM")
+            hour, minute = int(stamp[9:11]), int(stamp[12:14])
+            if not (0 <= hour < 24 and 0 <= minute < 60):
+                raise ValueError(f"time {stamp!r} is not a time of day")
+            day = midnight.get(stamp[:8])
+            if day is None:
+                day = midnight[stamp[:8]] = _local_midnight_ns(stamp[:8])
+        except ValueError as exc:
+            raise MarketDataError(f"{path}:{name}:{number}: {exc}") from None
+        start = day + (hour * 60 + minute) * 60 * NS_PER_SECOND
+        if start <= previous:
+            raise MarketDataError(f"{path}:{name}:{number}: bar time goes backwards")
+        previous = start
         yield (
             Bar(
                 start,
                 start + bar_ns,
-                (b.open + half) // divisor,
-                (b.high + half) // divisor,
-                (b.low + half) // divisor,
-                (b.close + half) // divisor,
-                b.volume,
+                (o + half) // divisor,
+                (h + half) // divisor,
+                (lo + half) // divisor,
+                (c + half) // divisor,
+                volume,
                 symbol=symbol,
             ),
             None,
         )
 
 
-_EPOCH = datetime(1970, 1, 1)
+def _lean_fields(line: str) -> tuple[str, int, int, int, int, int]:
+    fields = line.split(",")
+    if len(fields) != 6:
+        raise ValueError(f"expected 6 comma-separated fields, found {len(fields)}")
+    o, h, lo, c, v = map(int, fields[1:])
+    if not (0 < lo <= o <= h and lo <= c <= h and v >= 0):
+        raise ValueError("prices out of order (need 0 < low <= open, close <= high) or volume < 0")
+    return fields[0], o, h, lo, c, v
 
 
-def _local_ns(t: datetime) -> int:
-    delta = t.replace(tzinfo=None) - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * NS_PER_SECOND + delta.microseconds * 1000
+def _lean_text(path: Path) -> tuple[str, Iterator[str]]:
+    """The one CSV inside a LEAN zip, streamed line by line."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise MarketDataError(f"{path}: not a readable zip ({exc})") from None
+    names = [n for n in archive.namelist() if n.lower().endswith(".csv")]
+    if len(names) != 1:
+        archive.close()
+        raise MarketDataError(f"{path}: expected one CSV inside, found {len(names)}")
+    return names[0], _zip_lines(path, archive, names[0])
 
 
-def _offset_ns(t: datetime) -> int:
-    offset = t.utcoffset() or timedelta(0)
-    return (offset.days * 86_400 + offset.seconds) * NS_PER_SECOND
+def _zip_lines(path: Path, archive: zipfile.ZipFile, name: str) -> Iterator[str]:
+    with archive, archive.open(name) as raw:
+        try:
+            yield from io.TextIOWrapper(raw, encoding="ascii", newline="")
+        except (UnicodeDecodeError, zipfile.BadZipFile, OSError) as exc:
+            raise MarketDataError(f"{path}:{name}: unreadable ({exc})") from None
+
+
+def _local_midnight_ns(yyyymmdd: str) -> int:
+    """UTC ns of 00:00 US/Eastern on that day, with the offset in force at noon (DST changes
+    happen at 02:00, before any bar)."""
+    day = datetime(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
+    offset = day.replace(hour=12, tzinfo=EASTERN).utcoffset() or timedelta(0)
+    return to_nanos(day.replace(tzinfo=UTC)) - int(offset.total_seconds()) * NS_PER_SECOND
 
 
 # ---------------------------------------------------------------------- MBP-1

@@ -178,7 +178,7 @@ class Backtest:
                 t = f.next_ts
                 if t < ts or (t == ts and f.next_class < cls):
                     ts, cls, feed = t, f.next_class, f
-            if feed is None:
+            if ts == END:
                 break  # end of data
             if commands:
                 t = commands[0][0]
@@ -203,6 +203,7 @@ class Backtest:
                 self.stats.timer_calls += 1
                 send(kernel.fire_timers(ts), ts)
             else:
+                assert feed is not None
                 feed.step()
             turns += 1
             if progress is not None and not turns % PROGRESS_EVERY:
