@@ -18,8 +18,11 @@ Rules (each tested in tests/execution):
   or not acknowledged within `stop_ack_timeout_ns` flattens the instrument and blocks new risk.
 - No self-cross: no own buy may trade with an own sell (`bot.execution.orders.crosses`).  A quote
   that would cross another own order is withheld; a target order that would hit own quotes waits
-  until they are cancelled.  No quote rests on the side opposite a held position (the risk engine
-  refuses anything that could reverse it; the position exits through targets or its stops).
+  until they are cancelled (and waits for an own stop it could meet); a stop that could hit own
+  quotes goes at once, after their cancels in the same command list (protection does not wait a
+  round trip; the venue takes commands in order).  No quote rests on the side opposite a held
+  position (the risk engine refuses anything that could reverse it; the position exits through
+  targets or its stops).
 - Quotes are capped by the sleeve's max contracts and by a per-instrument message rate; over the
   rate, the newest quote placements and moves wait and only the latest wanted state is sent later.
   Cancels, stops, exits and flattens never wait.
@@ -340,7 +343,7 @@ class ExecutionEngine:
         if price is None and plan.purpose != Purpose.FLATTEN:
             return  # no mark yet: no bounded price
         kind = OrderType.MARKET if price is None else OrderType.LIMIT
-        if self._in_the_way(symbol, plan.side, kind, price):
+        if self._in_the_way(symbol, plan.side, kind, price, now_ns, out):
             return  # own quotes it would hit are being cancelled
         gaps = self.portfolio.gaps(symbol, {}, now_ns)
         weights = [(s, abs(g)) for s, g in gaps.items() if g * plan.side > 0]
@@ -388,14 +391,25 @@ class ExecutionEngine:
             return None
         return min(stops) if side == Side.BUY else max(stops)
 
-    def _in_the_way(self, symbol: str, side: Side, kind: OrderType, price: int | None) -> bool:
-        """Cancel own quotes a new order would trade with; True while any is still live."""
+    def _in_the_way(
+        self,
+        symbol: str,
+        side: Side,
+        kind: OrderType,
+        price: int | None,
+        now_ns: int,
+        out: ExecutionOutput,
+    ) -> bool:
+        """Cancel own quotes a new order would trade with; True while any is still live, or
+        while an own stop could hit it (a stop through the market: it waits for the stop)."""
         blocking = False
-        for t in self._live(symbol, Purpose.QUOTE):
+        for t in self._live(symbol, Purpose.QUOTE, Purpose.STOP):
             if t.order.side == side:
                 continue
             if any(self._crosses(side, kind, price, t.order.order_type, p) for p in t.prices()):
                 blocking = True
+                if t.order.purpose == Purpose.QUOTE:
+                    self._cancel(t, now_ns, out, "a target order would hit it")
         return blocking
 
     @staticmethod
@@ -411,8 +425,9 @@ class ExecutionEngine:
         return crosses(other_kind, other_price, kind, price)
 
     def _reducing_qty(self, symbol: str, side: Side) -> int:
-        """Lots the venue may still fill on `side` in orders that reduce the position."""
-        return sum(t.venue_qty for t in self._live(symbol) if t.order.side == side and t.reducing)
+        """Lots the venue may still fill on `side`: stops, exits, and quotes placed before the
+        position (being cancelled, but they may fill first and reduce it too)."""
+        return sum(t.venue_qty for t in self._live(symbol) if t.order.side == side)
 
     # ---- protective stops --------------------------------------------------------------------
 
@@ -445,7 +460,11 @@ class ExecutionEngine:
             have = mine[i] if i < len(mine) else None
             if have is None or (not have.pending and qty > have.remaining):
                 grow.append((have, trigger, qty))
-            elif not have.pending and (have.order.trigger_ticks, have.remaining) != (trigger, qty):
+            elif (
+                not have.pending
+                and (have.order.trigger_ticks, have.remaining) != (trigger, qty)
+                and self._clear_way(symbol, side, trigger, now_ns, out)
+            ):
                 self._replace(have, qty, None, trigger, now_ns, out)
         for extra in mine[len(schedule) :]:
             self._cancel(extra, now_ns, out, "stop no longer needed")
@@ -453,11 +472,32 @@ class ExecutionEngine:
             add = qty - (have.venue_qty if have is not None else 0)
             if venue + add > room:
                 continue
+            if not self._clear_way(symbol, side, trigger, now_ns, out):
+                continue
             venue += add
             if have is not None:
                 self._replace(have, qty, None, trigger, now_ns, out)
             else:
                 self._new_stop(symbol, side, qty, trigger, now_ns, out)
+
+    def _clear_way(
+        self, symbol: str, side: Side, trigger: int, now_ns: int, out: ExecutionOutput
+    ) -> bool:
+        """Protection does not wait for quotes: own quotes a stop could hit once triggered are
+        cancelled in the same call, ahead of the stop in the command list (the venue takes
+        commands in order, so it never holds both).  A target order in flight that the stop
+        could hit is waited for (an IOC: it is done within the round trip).  False: wait."""
+        clear = True
+        for t in self._live(symbol, Purpose.QUOTE, *TARGET_PURPOSES):
+            if t.order.side != side and any(
+                self._crosses(side, OrderType.STOP, trigger, t.order.order_type, p)
+                for p in t.prices()
+            ):
+                if t.order.purpose == Purpose.QUOTE:
+                    self._cancel(t, now_ns, out, "a protective stop could hit it")
+                else:
+                    clear = False
+        return clear
 
     def _new_stop(
         self, symbol: str, side: Side, qty: int, trigger: int, now_ns: int, out: ExecutionOutput

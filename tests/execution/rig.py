@@ -12,6 +12,7 @@ from bot.execution.orders import crosses
 from bot.instruments.specs import instrument_table
 from bot.model.commands import CancelOrder, Command, ReplaceOrder, SubmitOrder
 from bot.model.events import (
+    CancelRejected,
     Event,
     OrderAccepted,
     OrderCanceled,
@@ -82,12 +83,12 @@ class TinyVenue:
             return events
         if isinstance(command, CancelOrder):
             if self.working.pop(command.order_id, None) is None:
-                return []
+                return [CancelRejected(now, command.order_id, "too late", order_gone=True)]
             return [OrderCanceled(now, command.order_id, command.reason)]
         assert isinstance(command, ReplaceOrder)
         order = self.working.get(command.order_id)
         if order is None:
-            return []
+            return [CancelRejected(now, command.order_id, "too late", order_gone=True)]
         if order.purpose == Purpose.STOP and self.silent_stops:
             return []
         self.working[order.order_id] = replace(
@@ -150,6 +151,8 @@ class Rig:
         self.fills: list[tuple[str, Fill]] = []
         self.updates: list[tuple[str, OrderUpdate]] = []
         self.account_fills: list[Fill] = []
+        self.defer = False  # True: commands wait in `backlog` until `flush`
+        self.backlog: list[Command] = []
         self.mark(20_000)
 
     def tick(self, ms: int = 1) -> int:
@@ -161,6 +164,7 @@ class Rig:
         self.engine.apply_risk_actions(self.risk.on_mark("MES", price, NOW), self.now)
 
     def collect(self, out: ExecutionOutput) -> list[Command]:
+        stop_sends_fit(self, out)
         self.fills += out.fills
         self.updates += out.updates
         commands = list(out.commands)
@@ -169,15 +173,21 @@ class Rig:
             commands += self.collect(more)
         return commands
 
-    def run(self, out: ExecutionOutput, answer: bool = True) -> None:
+    def run(self, out: ExecutionOutput) -> None:
         """Send commands to the venue and its events back, until nothing is owed."""
-        pending = self.collect(out)
-        while pending:
-            command = pending.pop(0)
+        self.backlog += self.collect(out)
+        if not self.defer:
+            self.flush()
+
+    def flush(self, n: int | None = None) -> None:
+        """Let the venue answer the first `n` commands waiting (all when None)."""
+        done = 0
+        while self.backlog and (n is None or done < n):
+            command = self.backlog.pop(0)
+            done += 1
             self.sent.append(command)
-            if answer:
-                for event in self.venue.handle(command, self.tick()):
-                    pending += self.deliver(event)
+            for event in self.venue.handle(command, self.tick()):
+                self.backlog += self.deliver(event)
 
     def deliver(self, event: Event) -> list[Command]:
         if isinstance(event, OrderFilled):
@@ -210,10 +220,8 @@ class Rig:
     def move(self, price: int) -> None:
         """The market trades at `price`: marks move, resting orders fill."""
         self.mark(price)
-        pending: list[Command] = []
         for event in self.venue.move(price, self.tick()):
-            pending += self.deliver(event)
-        self.run(ExecutionOutput(commands=pending))
+            self.backlog += self.deliver(event)
         self.sync()
 
     # ---- views -------------------------------------------------------------------------------
@@ -237,8 +245,9 @@ class Rig:
 
 
 def no_self_cross(rig: Rig) -> None:
-    """No own buy could trade with an own sell, at the venue or in flight."""
-    live = rig.engine.live_orders("MES")
+    """No own buy could trade with an own sell, at the venue or in flight.  An order whose
+    cancel was sent is gone for this purpose: cancels go ahead of what they make room for."""
+    live = [t for t in rig.engine.live_orders("MES") if t.pending != "cancel"]
     for b in (t for t in live if t.order.side == Side.BUY):
         for s in (t for t in live if t.order.side == Side.SELL):
             for bp in b.prices():
@@ -250,16 +259,31 @@ def no_self_cross(rig: Rig) -> None:
 
 
 def stops_never_exceed(rig: Rig) -> None:
-    """Stops on the venue (at the larger size of any replace in flight) plus other reducing
-    orders never exceed the position, and always sit on the side opposite it."""
+    """Stops always sit on the side opposite the position, and reducing orders that the venue
+    holds as we last confirmed them never exceed it.  (A fill of a quote placed before the
+    position can shrink it under stops still in flight: those shrink as soon as the venue has
+    them, and no stop is ever sent into that excess: `stop_sends_fit`.)"""
     net = rig.net
-    live = rig.engine.live_orders("MES")
-    stops = [t for t in live if t.order.purpose == Purpose.STOP]
-    reducing = sum(t.venue_qty for t in live if t.reducing and t.pending != "cancel")
-    assert reducing <= abs(net), (net, live)
-    for t in stops:
-        if t.pending != "cancel":
+    live = [t for t in rig.engine.live_orders("MES") if t.pending != "cancel"]
+    settled = sum(t.venue_qty for t in live if t.reducing and not t.pending)
+    assert settled <= abs(net), (net, live)
+    for t in live:
+        if t.order.purpose == Purpose.STOP:
             assert net and t.order.side == -(1 if net > 0 else -1), (net, t)
+
+
+def stop_sends_fit(rig: Rig, out: ExecutionOutput) -> None:
+    """A stop placed or grown never takes reducing orders past the position."""
+    grows = [
+        c for c in out.commands if isinstance(c, SubmitOrder) and c.order.purpose == Purpose.STOP
+    ]
+    for c in out.commands:
+        t = rig.engine.orders.get(c.order_id) if isinstance(c, ReplaceOrder) else None
+        if t is not None and t.order.purpose == Purpose.STOP and c.qty > t.order.qty:
+            grows.append(c)
+    if grows:
+        live = [t for t in rig.engine.live_orders("MES") if t.pending != "cancel"]
+        assert sum(t.venue_qty for t in live if t.reducing) <= abs(rig.net), (rig.net, live)
 
 
 def settled_stops_cover(rig: Rig) -> None:
