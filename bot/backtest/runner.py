@@ -162,6 +162,8 @@ class Backtest:
         return stats
 
     def _loop(self, progress: Callable[[int], None] | None) -> None:
+        """The merge.  The kernel's next timer is asked for only after the kernel has run
+        (nothing else can change its timers)."""
         feeds = self.feeds
         kernel, clock = self.kernel, self.clock
         deliveries, commands = self.deliveries, self.commands
@@ -169,8 +171,8 @@ class Backtest:
         send = self._send
         handle = kernel.handle
         next_timer = kernel.next_timer_ns
-        events = 0
-        turns = 0
+        due = next_timer()
+        events = timer_calls = turns = 0
         while True:
             feed = None
             ts, cls = END, BOT_TIMER + 99
@@ -188,7 +190,6 @@ class Backtest:
                 t = deliveries[0].ts_ns
                 if t < ts or (t == ts and cls > BOT_DELIVERY):
                     ts, cls = t, BOT_DELIVERY
-            due = next_timer()
             if due is not None and (due < ts or (due == ts and cls > BOT_TIMER)):
                 ts, cls = max(due, clock.now_ns()), BOT_TIMER
             if cls == BOT_DELIVERY:
@@ -196,19 +197,23 @@ class Backtest:
                 clock.advance_to(ts)
                 events += 1
                 send(handle(event), ts)
+                due = next_timer()
             elif cls == VENUE_COMMAND:
                 route(commands.popleft()[1], ts)
             elif cls == BOT_TIMER:
                 clock.advance_to(ts)
-                self.stats.timer_calls += 1
+                timer_calls += 1
                 send(kernel.fire_timers(ts), ts)
+                due = next_timer()
             else:
                 assert feed is not None
                 feed.step()
-            turns += 1
-            if progress is not None and not turns % PROGRESS_EVERY:
-                progress(sum(f.records for f in feeds))
+            if progress is not None:
+                turns += 1
+                if not turns % PROGRESS_EVERY:
+                    progress(sum(f.records for f in feeds))
         self.stats.events += events
+        self.stats.timer_calls += timer_calls
 
     def _drain(self) -> None:
         """Deliver what is in flight (no data, no timers): commands and events by time."""
