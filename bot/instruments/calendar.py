@@ -23,9 +23,13 @@ CHICAGO = ZoneInfo("America/Chicago")
 DAY_BOUNDARY = time(17, 0)
 
 
+CALENDAR_START = "1997-01-01"  # the library's default is only the last 20 years: too short
+# for the 1998-2021 backtests, whose early days would all look like holidays
+
+
 @lru_cache(maxsize=1)
 def _cmes() -> Any:
-    return xcals.get_calendar("CMES")
+    return xcals.get_calendar("CMES", start=CALENDAR_START)
 
 
 @dataclass(frozen=True, slots=True)
