@@ -163,7 +163,7 @@ class ExecutionEngine:
         times = [
             t.pending_since_ns + self.config.stop_ack_timeout_ns
             for t in self.orders.values()
-            if t.order.purpose == Purpose.STOP and t.pending in ("new", "replace")
+            if t.pending == "cancel" or (t.order.purpose == Purpose.STOP and t.pending)
         ]
         times += [self.rate.next_room_ns(s, now_ns) for s in sorted(self._throttled)]
         return min(times) if times else None
@@ -210,18 +210,24 @@ class ExecutionEngine:
         return out
 
     def check_timeouts(self, now_ns: int) -> ExecutionOutput:
-        """Stops not acknowledged in time flatten their instrument; held-back quotes go."""
+        """Stops not acknowledged in time flatten their instrument; cancels not answered in
+        time are sent again (what they make room for waits on them); held-back quotes go."""
         out = ExecutionOutput()
         late = self.config.stop_ack_timeout_ns
         touched: set[str] = set(self._throttled)
-        for t in list(self.orders.values()):
+        for t in sorted(self.orders.values(), key=lambda t: t.order.order_id):
             o = t.order
-            unacked = o.purpose == Purpose.STOP and t.pending in ("new", "replace")
-            if unacked and now_ns - t.pending_since_ns >= late:
+            if not t.pending or now_ns - t.pending_since_ns < late:
+                continue
+            if o.purpose == Purpose.STOP and t.pending in ("new", "replace"):
                 why = f"not acknowledged within {late / NS_PER_SECOND:g} s"
                 self._fail_stop(o.symbol, f"protective stop {o.order_id} {why}", now_ns)
                 self._cancel(t, now_ns, out, "stop timed out")
                 touched.add(o.symbol)
+            elif t.pending == "cancel":
+                t.pending = ""
+                self._log(now_ns, "execution.cancel_resent", order_id=o.order_id)
+                self._cancel(t, now_ns, out, "cancel not answered: sent again")
         out.extend(self.sync(now_ns, touched))
         return out
 

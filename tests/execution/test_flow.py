@@ -6,7 +6,7 @@ from bot.model.commands import CancelOrder, ReplaceOrder, SubmitOrder
 from bot.model.events import OrderAccepted, OrderCanceled
 from bot.model.orders import OrderType, Purpose, TimeInForce
 from bot.model.side import Side
-from bot.strategy.intents import TargetPosition
+from bot.strategy.intents import Quotes, TargetPosition
 from tests.execution.rig import Rig, settled_stops_cover, stops_never_exceed
 
 
@@ -190,3 +190,16 @@ def test_cancel_all_keeps_the_stops_and_flatten_all_takes_everything_flat() -> N
     assert rig.net == 0  # held flat until resume
     rig.run(rig.engine.resume(rig.tick()))
     assert rig.net == 2
+
+
+def test_an_unanswered_cancel_is_sent_again() -> None:
+    rig = Rig(stop_ack_timeout_ns=2_000_000_000)
+    rig.quote("b", 19_996, None)
+    (quote,) = rig.submitted(Purpose.QUOTE)
+    rig.portfolio.set_quotes("b", Quotes("MES", None, None, 8), rig.now)
+    out = rig.engine.sync(rig.tick())
+    assert [type(c) for c in out.commands] == [CancelOrder]  # the venue never answers it
+    assert rig.engine.next_deadline_ns(rig.now) == rig.now + 2_000_000_000
+    assert rig.engine.check_timeouts(rig.now + 1).commands == []
+    again = rig.engine.check_timeouts(rig.now + 2_000_000_000)
+    assert again.commands == [CancelOrder(quote.order_id, "MES", "cancel not answered: sent again")]
