@@ -56,7 +56,7 @@ from bot.model.ids import OrderIdFactory
 from bot.model.orders import Order, OrderStatus, OrderType, Purpose, TimeInForce
 from bot.model.side import Side
 from bot.model.units import NS_PER_SECOND
-from bot.portfolio.portfolio import Portfolio
+from bot.portfolio.portfolio import LogRecord, Portfolio
 from bot.portfolio.split import split_pro_rata
 from bot.risk.engine import ActionKind, RiskAction
 from bot.strategy.base import OrderUpdate, RestingOrder
@@ -73,11 +73,17 @@ class ExecutionConfig:
     refusal_retry_ns: int = NS_PER_SECOND
 
 
-@dataclass(frozen=True, slots=True)
-class ExecutionLog:
-    ts_ns: int
-    event: str
-    fields: dict[str, Any]
+def _fields(order: Order) -> dict[str, Any]:
+    """An order as log fields."""
+    return {
+        "order_id": order.order_id,
+        "symbol": order.symbol,
+        "side": order.side.name,
+        "qty": order.qty,
+        "purpose": str(order.purpose),
+        "price_ticks": order.price_ticks,
+        "trigger_ticks": order.trigger_ticks,
+    }
 
 
 @dataclass(slots=True)
@@ -126,7 +132,7 @@ class ExecutionEngine:
         self.rate = RateCap(self.config.max_messages_per_s)
         self.orders: dict[str, Tracked] = {}  # live orders
         self.done: OrderedDict[str, Tracked] = OrderedDict()
-        self.events: list[ExecutionLog] = []
+        self.events: list[LogRecord] = []
         self._quote_ids: dict[tuple[str, str, Side], str] = {}
         self._refused: dict[tuple[str, ...], tuple[tuple[Any, ...], int]] = {}
         self._halt: str | None = None
@@ -690,17 +696,7 @@ class ExecutionEngine:
         )
         self.rate.record(order.symbol, now_ns)
         out.commands.append(SubmitOrder(order))
-        self._log(
-            now_ns,
-            "execution.submit",
-            order_id=order.order_id,
-            symbol=order.symbol,
-            side=order.side.name,
-            qty=order.qty,
-            purpose=str(order.purpose),
-            price_ticks=order.price_ticks,
-            trigger_ticks=order.trigger_ticks,
-        )
+        self._log(now_ns, "execution.submit", **_fields(order))
 
     def _replace(
         self,
@@ -764,15 +760,7 @@ class ExecutionEngine:
     ) -> None:
         self._refused[key] = (signature, now_ns + self.config.refusal_retry_ns)
         self._log(
-            now_ns,
-            "execution.refused",
-            order_id=order.order_id,
-            symbol=order.symbol,
-            side=order.side.name,
-            qty=order.qty,
-            purpose=str(order.purpose),
-            sleeves=list(sleeves),
-            reason=reason,
+            now_ns, "execution.refused", **_fields(order), sleeves=list(sleeves), reason=reason
         )
         self._notify(out, sleeves, order, "refused", reason, now_ns)
 
@@ -930,8 +918,8 @@ class ExecutionEngine:
         out.risk_actions.extend(actions)  # the kernel acts on them (`apply_risk_actions`)
 
     def _log(self, ts_ns: int, event: str, **fields: Any) -> None:
-        self.events.append(ExecutionLog(ts_ns, event, fields))
+        self.events.append(LogRecord(ts_ns, event, fields))
 
-    def drain_events(self) -> list[ExecutionLog]:
+    def drain_events(self) -> list[LogRecord]:
         events, self.events = self.events, []
         return events

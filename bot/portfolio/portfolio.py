@@ -49,7 +49,9 @@ class Allocation:
 
 
 @dataclass(frozen=True, slots=True)
-class PortfolioEvent:
+class LogRecord:
+    """Something the portfolio or execution decided, for the caller to log: `event` names it."""
+
     ts_ns: int
     event: str
     fields: Mapping[str, Any]
@@ -69,7 +71,7 @@ class Portfolio:
     instruments: Mapping[str, Instrument]
     allocations: Mapping[str, Allocation]
     gap_ticks: int = 4
-    events: list[PortfolioEvent] = field(default_factory=list)
+    events: list[LogRecord] = field(default_factory=list)
     _books: dict[tuple[str, str], SleeveBook] = field(default_factory=dict)
     _targets: dict[tuple[str, str], TargetPosition] = field(default_factory=dict)
     _quotes: dict[tuple[str, str], Quotes] = field(default_factory=dict)
@@ -400,8 +402,8 @@ class Portfolio:
         return off
 
     def _emit(self, ts_ns: int, event: str, **fields: Any) -> None:
-        self.events.append(PortfolioEvent(ts_ns, event, fields))
+        self.events.append(LogRecord(ts_ns, event, fields))
 
-    def drain_events(self) -> list[PortfolioEvent]:
+    def drain_events(self) -> list[LogRecord]:
         events, self.events = self.events, []
         return events
