@@ -21,9 +21,7 @@ A bar carries no path, so the rules are conservative and documented:
 
 from __future__ import annotations
 
-from bot.backtest.models import FeeModel, SlippageModel
 from bot.backtest.own_orders import OwnOrderVenue, Working
-from bot.execution.client import EventSink
 from bot.model.fills import Liquidity
 from bot.model.market import Bar
 from bot.model.orders import OrderType
@@ -40,17 +38,7 @@ MARKET, LIMIT, STOP, STOP_LIMIT = (
 class BarVenueClient(OwnOrderVenue):
     """An `ExecutionClient` over bar data; the bar feed calls `bar_open` and `bar_close`."""
 
-    def __init__(
-        self,
-        sink: EventSink,
-        delay_ns: int,
-        fees: FeeModel,
-        slippage: SlippageModel,
-        symbols: frozenset[str],
-    ) -> None:
-        super().__init__(sink, delay_ns, fees, slippage, symbols, "bars")
-        self.last_close: dict[str, int] = {}
-        self.ended = False
+    name = "bars"
 
     def _arrived(self, working: Working, now_ns: int) -> None:
         working.active = False  # waits for the next bar's open
@@ -82,7 +70,7 @@ class BarVenueClient(OwnOrderVenue):
                 self.fill(w, op, now, taker)
 
     def bar_close(self, bar: Bar) -> None:
-        self.last_close[bar.symbol] = bar.close
+        self.last_price[bar.symbol] = bar.close
         book = self.working[bar.symbol]
         if not book:
             return
@@ -118,7 +106,7 @@ class BarVenueClient(OwnOrderVenue):
                     self._fill_at_last_close(w, now_ns)
 
     def _fill_at_last_close(self, working: Working, now_ns: int) -> None:
-        close = self.last_close.get(working.order.symbol)
+        close = self.last_price.get(working.order.symbol)
         if close is None:
             self.cancel_unfilled(working, now_ns, "no_liquidity")
         else:

@@ -8,6 +8,8 @@ return latency); a `Fill` keeps the venue time of the execution.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from bot.backtest.models import FeeModel, SlippageModel
 from bot.execution.client import EventSink
 from bot.model.commands import CancelOrder, Command, ReplaceOrder, SubmitOrder
@@ -84,7 +86,11 @@ def order_problem(order: Order) -> str:
 
 class OwnOrderVenue:
     """Base class; see the module docstring.  Subclasses override `_arrived` (a new or replaced
-    order reached the venue) and call `fill` when the data says an order traded."""
+    order reached the venue) and call `fill` when the data says an order traded.  What the
+    venue knows of the market per symbol: `last_price` (last close or print), `touch` (best
+    bid and offer, when the data has them); `ended` once the data is over."""
+
+    name: ClassVar[str] = "own"
 
     def __init__(
         self,
@@ -93,15 +99,16 @@ class OwnOrderVenue:
         fees: FeeModel,
         slippage: SlippageModel,
         symbols: frozenset[str],
-        name: str,
     ) -> None:
         self.sink = sink
         self.delay_ns = delay_ns
         self.fees = fees
         self.slippage = slippage
         self.symbols = symbols
-        self.name = name
         self.working: dict[str, dict[str, Working]] = {s: {} for s in symbols}
+        self.last_price: dict[str, int] = {}
+        self.touch: dict[str, tuple[int | None, int | None]] = {s: (None, None) for s in symbols}
+        self.ended = False
         self._exec_seq = 0
         self.fills = 0
 

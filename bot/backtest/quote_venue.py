@@ -17,9 +17,7 @@ Our orders do not change the recorded market (no impact).  The rules:
 
 from __future__ import annotations
 
-from bot.backtest.models import FeeModel, SlippageModel
 from bot.backtest.own_orders import OwnOrderVenue, Working
-from bot.execution.client import EventSink
 from bot.model.events import OrderRejected
 from bot.model.fills import Liquidity
 from bot.model.orders import OrderType
@@ -29,17 +27,7 @@ from bot.model.side import Side
 class QuoteVenueClient(OwnOrderVenue):
     """An `ExecutionClient` over top-of-book data; the MBP-1 feed calls `update` per event."""
 
-    def __init__(
-        self,
-        sink: EventSink,
-        delay_ns: int,
-        fees: FeeModel,
-        slippage: SlippageModel,
-        symbols: frozenset[str],
-    ) -> None:
-        super().__init__(sink, delay_ns, fees, slippage, symbols, "l2")
-        self.touch: dict[str, tuple[int | None, int | None]] = {s: (None, None) for s in symbols}
-        self.last_trade: dict[str, int] = {}
+    name = "l2"
 
     def _opposite(self, working: Working) -> int | None:
         bid, ask = self.touch[working.order.symbol]
@@ -48,7 +36,7 @@ class QuoteVenueClient(OwnOrderVenue):
     def _arrived(self, working: Working, now_ns: int) -> None:
         working.active = True
         if not working.triggered:
-            last = self.last_trade.get(working.order.symbol)
+            last = self.last_price.get(working.order.symbol)
             if last is not None and working.stop_reached(last):
                 order = working.order
                 self._take(order.symbol, order.order_id)
@@ -81,7 +69,7 @@ class QuoteVenueClient(OwnOrderVenue):
         """The touch after one exchange event and the prices printed during it."""
         self.touch[symbol] = (bid, ask)
         if trades:
-            self.last_trade[symbol] = trades[-1]
+            self.last_price[symbol] = trades[-1]
         book = self.working[symbol]
         if not book:
             return

@@ -193,17 +193,25 @@ def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def _timed(passes: int, once: Callable[[], tuple[RunStats, int]]) -> dict[str, Any]:
-    """Median of `passes` runs of `once` -> (stats, data records)."""
+def _timed(
+    settings: Settings, sleeves: list[str] | None, passes: int, attach: Callable[[Backtest], None]
+) -> dict[str, Any]:
+    """Median of `passes` runs on a fresh kernel; `attach` adds the market to each backtest."""
     seconds: list[float] = []
     stats = RunStats()
-    records = 0
+    kernel: TradingKernel | None = None
     for _ in range(passes):
-        stats, records = once()
+        clock = SimulatedClock()
+        kernel = _kernel(settings, clock, None, sleeves, 1)
+        backtest = Backtest(kernel, clock)
+        attach(backtest)
+        stats = backtest.run()
         seconds.append(stats.elapsed_s)
+    assert kernel is not None
     median = statistics.median(seconds)
-    return {"seconds": round(median, 4), "records": records, "events": stats.events,
-            "rate": round(records / median) if median > 0 else None}  # fmt: skip
+    return {"seconds": round(median, 4), "records": stats.records, "events": stats.events,
+            "rate": round(stats.records / median) if median > 0 else None,
+            "fills": len(kernel.fills), "days": len(kernel.days)}  # fmt: skip
 
 
 def run_bench(args: argparse.Namespace, settings: Settings) -> int:
@@ -227,21 +235,14 @@ def _bench_bars(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     bars: list[BarItem] = list(reader(path, instrument)[1])
     decode_s = time.perf_counter() - started
     fees = FeeModel.from_instruments(core_parts(settings).instruments)
-    fills: list[int] = []
 
-    def once() -> tuple[RunStats, int]:
-        clock = SimulatedClock()
-        kernel = _kernel(settings, clock, None, BAR_SLEEVES, 1)
-        backtest = Backtest(kernel, clock)
+    def attach(backtest: Backtest) -> None:
         client = BarVenueClient(backtest.deliver, 0, fees, SlippageModel(), frozenset({"MES"}))
         backtest.router.add(["MES"], client)
         backtest.finishers.append(client)
         backtest.add_feed(BarFeed(iter(bars), client, backtest.deliver, 0))
-        stats = backtest.run()
-        fills[:] = [len(kernel.fills), len(kernel.days)]
-        return stats, stats.records
 
-    timed = _timed(args.passes, once)
+    timed = _timed(settings, BAR_SLEEVES, args.passes, attach)
     rate = timed.pop("rate")
     return {
         "benchmark": "backtest-bars",
@@ -252,8 +253,6 @@ def _bench_bars(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         **timed,
         "decode_s": round(decode_s, 4),
         "bars_per_s_with_decode": round(timed["records"] / (timed["seconds"] + decode_s)),
-        "fills": fills[0],
-        "days": fills[1],
         "passes": args.passes,
         "peak_rss_mb": _peak_rss_mb(),
     }
@@ -273,23 +272,15 @@ def _bench_mbo(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     book = bench_replay(rows, max(3, args.passes))
     fees = FeeModel.from_instruments(parts.instruments)
     first_day = date.fromtimestamp(rows[0][6] / 1e9)
-    fills: list[int] = []
 
-    def once() -> tuple[RunStats, int]:
-        clock = SimulatedClock()
-        kernel = _kernel(settings, clock, None, None, 1)
-        backtest = Backtest(kernel, clock)
+    def attach(backtest: Backtest) -> None:
         venue = Venue(parts.instruments, first_day)
         replay = ReplayFeed(venue, rows, venue.contract("MES"))
         client = SimVenueClient(venue, backtest.deliver, 0, fees)
         backtest.router.add(["MES"], client)
-        feed = MboFeed(replay, client)
-        backtest.add_feed(feed)
-        stats = backtest.run()
-        fills[:] = [len(kernel.fills)]
-        return stats, feed.records
+        backtest.add_feed(MboFeed(replay, client))
 
-    timed = _timed(args.passes, once)
+    timed = _timed(settings, None, args.passes, attach)
     rate = timed.pop("rate")
     return {
         "benchmark": "backtest-mbo",
@@ -300,7 +291,6 @@ def _bench_mbo(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         "book_msgs_per_s": book["msgs_per_s"],
         "ratio_to_book": round(rate / book["msgs_per_s"], 3) if rate else None,
         "target_ratio": 0.5,
-        "fills": fills[0],
         "passes": args.passes,
         "peak_rss_mb": _peak_rss_mb(),
     }
