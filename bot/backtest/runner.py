@@ -41,6 +41,7 @@ from bot.model.events import CancelRejected, Event, OrderRejected
 
 PROGRESS_EVERY = 8_192  # loop turns between progress callbacks
 NO_LATENCY = LatencyModel()
+MAX_FIRES_AT_ONE_TIME = 10_000  # a timer that stays due after firing would spin for ever
 
 
 class Kernel(Protocol):
@@ -134,6 +135,11 @@ class Backtest:
     def add_feed(self, feed: Feed) -> None:
         self.feeds.append(feed)
 
+    @property
+    def has_data(self) -> bool:
+        """Does any feed have a step left (before `run`: is there any data at all)?"""
+        return any(f.next_ts != END for f in self.feeds)
+
     def _send(self, commands: list[Command], now_ns: int) -> None:
         if commands:
             at = now_ns + self.latency.to_venue_ns
@@ -172,7 +178,8 @@ class Backtest:
         handle = kernel.handle
         next_timer = kernel.next_timer_ns
         due = next_timer()
-        events = timer_calls = turns = 0
+        events = timer_calls = turns = stuck = 0
+        last_fire = -1
         while True:
             feed = None
             ts, cls = END, BOT_TIMER + 99
@@ -192,6 +199,10 @@ class Backtest:
                     ts, cls = t, BOT_DELIVERY
             if due is not None and (due < ts or (due == ts and cls > BOT_TIMER)):
                 ts, cls = max(due, clock.now_ns()), BOT_TIMER
+                stuck = stuck + 1 if ts == last_fire else 0
+                if stuck > MAX_FIRES_AT_ONE_TIME:
+                    raise LoopError(f"the kernel's timer at {ts} fires without end")
+                last_fire = ts
             if cls == BOT_DELIVERY:
                 event = deliveries.popleft()
                 clock.advance_to(ts)

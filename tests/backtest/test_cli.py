@@ -198,3 +198,9 @@ def test_bench_backtest_mbo_next_to_bench_book(
     document = json.loads(out)
     assert document["records"] == 60_067
     assert document["book_msgs_per_s"] > 0 and document["ratio_to_book"] > 0
+
+
+def test_days_without_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = str(write_bars(tmp_path / "b.csv", day_rows((4,))))
+    status, _, err = run(["backtest", "--data", data, "--from", "2025-01-02"], capsys)
+    assert_one_line_error(status, err, "no data")
