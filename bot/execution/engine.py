@@ -71,6 +71,7 @@ class ExecutionConfig:
     max_messages_per_s: int = 20  # per instrument
     stop_ack_timeout_ns: int = 2 * NS_PER_SECOND
     refusal_retry_ns: int = NS_PER_SECOND
+    skip_settled: bool = True  # False: re-examine every instrument on every sync (a reference)
 
 
 def _fields(order: Order) -> dict[str, Any]:
@@ -138,6 +139,9 @@ class ExecutionEngine:
         self._halt: str | None = None
         self._stop_failed: dict[str, str] = {}
         self._throttled: set[str] = set()
+        self._version = 0  # bumped by every change to orders or halts
+        self._busy = False  # the instrument being synced wants something not yet sent
+        self._settled: dict[str, tuple[int, int, int, int]] = {}  # symbol -> versions, until
 
     # ---- reads ---------------------------------------------------------------------------
 
@@ -188,15 +192,30 @@ class ExecutionEngine:
         """Bring orders in line with the portfolio's targets and quotes (all symbols, or some)."""
         out = ExecutionOutput()
         for symbol in sorted(set(symbols) if symbols is not None else self._symbols()):
+            settled = self._settled.get(symbol)
+            if (
+                settled is not None
+                and settled[:3] == self._versions(symbol)
+                and now_ns < settled[3]
+                and self.config.skip_settled
+            ):
+                continue  # nothing it acts on changed since it was left settled
+            before = (len(out.commands), len(out.fills), len(out.updates))
             failed = len(self._stop_failed)
             self._sync_symbol(symbol, now_ns, out)
             if len(self._stop_failed) != failed:  # a stop failed: the symbol now flattens
                 self._sync_symbol(symbol, now_ns, out)
+            quiet = before == (len(out.commands), len(out.fills), len(out.updates))
+            if quiet and not self._busy and symbol not in self._throttled:
+                self._settled[symbol] = (*self._versions(symbol), self._wake(symbol, now_ns))
+            else:
+                self._settled.pop(symbol, None)
         out.switched_off.extend(self.portfolio.take_switched_off())
         return out
 
     def on_event(self, event: Event, now_ns: int) -> ExecutionOutput:
         """Apply one execution event; returns what it calls for (stops, exits, fills...)."""
+        self._version += 1
         out = ExecutionOutput()
         symbol: str | None = None
         if isinstance(event, OrderFilled):
@@ -265,6 +284,7 @@ class ExecutionEngine:
         """Cancel every order except the protective stops; no new entry or quote until
         `resume`."""
         out = ExecutionOutput()
+        self._version += 1
         if self._halt is None:
             self._halt = reason
             self._log(now_ns, "execution.cancel_all", reason=reason)
@@ -286,6 +306,7 @@ class ExecutionEngine:
         """Trade again (the risk engine is ACTIVE again: new day, operator clear): lifts
         `cancel_all`, the flat holds and the stop-failure blocks."""
         self._halt = None
+        self._version += 1
         for symbol in self._symbols():
             self.portfolio.release(symbol, now_ns)
         for symbol in sorted(self._stop_failed):
@@ -296,12 +317,23 @@ class ExecutionEngine:
 
     # ---- per instrument --------------------------------------------------------------------
 
+    def _versions(self, symbol: str) -> tuple[int, int, int]:
+        return (*self.portfolio.version(symbol), self._version)
+
+    def _wake(self, symbol: str, now_ns: int) -> int:
+        """The next time a settled instrument may need work without any other change: a time
+        stop, or a refused order that may be asked again."""
+        times = self.portfolio.time_stops(symbol, now_ns)
+        times += [until for key, (_, until) in self._refused.items() if symbol in key]
+        return min((t for t in times if t > now_ns), default=1 << 62)
+
     def _symbols(self) -> list[str]:
         return sorted({t.order.symbol for t in self.orders.values()} | self.portfolio.symbols())
 
     def _sync_symbol(self, symbol: str, now_ns: int, out: ExecutionOutput) -> None:
         out.fills.extend(self.portfolio.cross(symbol, self._pending(symbol), now_ns))
         plan = self._plan(symbol, now_ns)
+        self._busy = plan is not None  # a waiting plan's price moves with the mark
         exit_qty = plan.qty if plan is not None and plan.reducing else 0
         self._sync_stops(symbol, now_ns, out, exit_qty)
         self._sync_quotes(symbol, now_ns, out, plan)
@@ -361,6 +393,9 @@ class ExecutionEngine:
         weights = [(s, abs(g)) for s, g in gaps.items() if g * plan.side > 0]
         lots = {s: q for s, q in split_pro_rata(plan.qty, weights) if q}
         stop = None if plan.reducing else self._widest_stop(symbol, plan.side, sorted(lots))
+        signature = (plan.side, plan.qty, stop, plan.purpose, tuple(sorted(lots.items())))
+        if self._recently_refused(("target", symbol), signature, now_ns):
+            return
         order = Order(
             self.ids.next(),
             symbol,
@@ -374,9 +409,6 @@ class ExecutionEngine:
             purpose=plan.purpose,
             created_ns=now_ns,
         )
-        signature = (plan.side, plan.qty, stop, plan.purpose, tuple(sorted(lots.items())))
-        if self._recently_refused(("target", symbol), signature, now_ns):
-            return
         reason = (
             "no protective stop among the sleeves served"
             if not plan.reducing and stop is None
@@ -482,9 +514,8 @@ class ExecutionEngine:
             self._cancel(extra, now_ns, out, "stop no longer needed")
         for have, trigger, qty in grow:  # only into room the venue has already freed
             add = qty - (have.venue_qty if have is not None else 0)
-            if venue + add > room:
-                continue
-            if not self._clear_way(symbol, side, trigger, now_ns, out):
+            if venue + add > room or not self._clear_way(symbol, side, trigger, now_ns, out):
+                self._busy = True
                 continue
             venue += add
             if have is not None:
@@ -535,6 +566,7 @@ class ExecutionEngine:
         """No stop can protect the position: block new risk and take the instrument flat."""
         if symbol in self._stop_failed:
             return
+        self._version += 1
         self._stop_failed[symbol] = reason
         self._log(now_ns, "execution.stop_failed", symbol=symbol, reason=reason)
         self.risk.block(f"stop:{symbol}", reason, now_ns)
@@ -562,7 +594,9 @@ class ExecutionEngine:
             for side in (Side.BUY, Side.SELL):
                 want = None if quotes is None else (quotes.bid if side == Side.BUY else quotes.ask)
                 t = self._quote(sleeve, symbol, side)
+                wanted = want is not None
                 want = self._quote_allowed(sleeve, symbol, side, want, net, t, fence)
+                self._busy |= wanted and want is None
                 if want is None:
                     if t is not None:
                         self._cancel(t, now_ns, out, "quote pulled")
@@ -691,6 +725,7 @@ class ExecutionEngine:
         now_ns: int,
         out: ExecutionOutput,
     ) -> None:
+        self._version += 1
         self.orders[order.order_id] = Tracked(
             order, reducing=reducing, pending_since_ns=now_ns, sleeves=sleeves
         )
@@ -717,6 +752,7 @@ class ExecutionEngine:
 
     def _send_replace(self, t: Tracked, after: Order, now_ns: int, out: ExecutionOutput) -> None:
         """`after.qty` is what may still fill; the venue gets the total (FIX OrderQty)."""
+        self._version += 1
         total = replace(after, qty=after.qty + t.filled)
         t.pending, t.pending_since_ns, t.pending_order = "replace", now_ns, total
         self.rate.record(after.symbol, now_ns)
@@ -737,6 +773,7 @@ class ExecutionEngine:
     def _cancel(self, t: Tracked, now_ns: int, out: ExecutionOutput, reason: str) -> None:
         if t.pending == "cancel" or not t.live:
             return
+        self._version += 1
         t.pending, t.pending_since_ns = "cancel", now_ns
         self.rate.record(t.order.symbol, now_ns)
         out.commands.append(CancelOrder(t.order.order_id, t.order.symbol, reason))
@@ -864,6 +901,7 @@ class ExecutionEngine:
         self, t: Tracked, status: OrderStatus, why: str, now_ns: int, out: ExecutionOutput
     ) -> None:
         """Terminal: the order leaves the live set for good and releases its reservation."""
+        self._version += 1
         o = t.order
         t.status, t.pending, t.pending_order = status, "", None
         self.orders.pop(o.order_id, None)

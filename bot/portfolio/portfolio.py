@@ -84,6 +84,8 @@ class Portfolio:
     _crosses: int = 0
     _now_ns: int = 0  # the latest time passed in (for calls that do not give one)
     _newly_off: list[tuple[str, str]] = field(default_factory=list)
+    _versions: dict[str, int] = field(default_factory=dict)
+    _all_version: int = 0
 
     @property
     def sleeves(self) -> tuple[str, ...]:
@@ -122,6 +124,27 @@ class Portfolio:
 
     # ---- intents -------------------------------------------------------------------------
 
+    def version(self, symbol: str) -> tuple[int, int]:
+        """Changes whenever anything execution acts on in `symbol` may have changed (intents,
+        books, holds, switch-offs, the buffer; marks once the buffer clamps targets): execution
+        skips an instrument whose version, orders and clock-driven deadlines are as it left
+        them."""
+        return (self._all_version, self._versions.get(symbol, 0))
+
+    def _bump(self, symbol: str | None = None) -> None:
+        if symbol is None:
+            self._all_version += 1
+        else:
+            self._versions[symbol] = self._versions.get(symbol, 0) + 1
+
+    def time_stops(self, symbol: str, after_ns: int) -> list[int]:
+        """Time stops in `symbol` still to come (the effective targets change then)."""
+        return [
+            t.time_stop_ns
+            for (_, sym), t in self._targets.items()
+            if sym == symbol and t.time_stop_ns is not None and t.time_stop_ns > after_ns
+        ]
+
     def _at(self, now_ns: int | None) -> int:
         if now_ns is not None:
             self._now_ns = max(self._now_ns, now_ns)
@@ -135,6 +158,8 @@ class Portfolio:
         if target.qty != 0 and target.stop_ticks is None:
             self.switch_off(sleeve, f"target {target.qty} {target.symbol} without a stop", now_ns)
             return
+        if self._targets.get((sleeve, target.symbol)) != target:
+            self._bump(target.symbol)
         self._targets[(sleeve, target.symbol)] = target
         book = self.book(sleeve, target.symbol)
         if target.stop_ticks is not None and book.sign * target.qty > 0:
@@ -142,7 +167,8 @@ class Portfolio:
 
     def set_quotes(self, sleeve: str, quotes: Quotes, now_ns: int | None = None) -> None:
         self._at(now_ns)
-        if sleeve not in self._off:
+        if sleeve not in self._off and self._quotes.get((sleeve, quotes.symbol)) != quotes:
+            self._bump(quotes.symbol)
             self._quotes[(sleeve, quotes.symbol)] = quotes
 
     def switch_off(self, sleeve: str, reason: str, now_ns: int | None = None) -> bool:
@@ -151,6 +177,7 @@ class Portfolio:
         if sleeve in self._off:
             return False
         self._off[sleeve] = reason
+        self._bump()
         self._newly_off.append((sleeve, reason))
         for key in [k for k in self._quotes if k[0] == sleeve]:
             del self._quotes[key]
@@ -168,11 +195,13 @@ class Portfolio:
     def hold_flat(self, symbol: str, reason: str, now_ns: int) -> None:
         """Every target in `symbol` is 0 and no quote rests until `release` (flatten, cutoff)."""
         if symbol not in self._flat:
+            self._bump(symbol)
             self._flat[symbol] = reason
             self._emit(now_ns, "portfolio.hold_flat", symbol=symbol, reason=reason)
 
     def release(self, symbol: str, now_ns: int) -> None:
         if self._flat.pop(symbol, None) is not None:
+            self._bump(symbol)
             self._emit(now_ns, "portfolio.release", symbol=symbol)
 
     def held_flat(self, symbol: str) -> str | None:
@@ -226,6 +255,8 @@ class Portfolio:
 
     def set_buffer(self, total_buffer_cents: int | None) -> None:
         """The risk engine's remaining buffer; targets are clamped to each sleeve's share."""
+        if total_buffer_cents != self._buffer_cents:
+            self._bump()
         self._buffer_cents = total_buffer_cents
 
     def budget_cents(self, sleeve: str, total_buffer_cents: int) -> int:
@@ -259,6 +290,7 @@ class Portfolio:
         qty = min(sum(g for _, g in buys), sum(g for _, g in sells))
         if mark is None or qty <= 0:
             return []
+        self._bump(symbol)
         self._crosses += 1
         order_id = f"cross-{symbol}-{self._crosses}"
         out: list[tuple[str, Fill]] = []
@@ -315,6 +347,7 @@ class Portfolio:
 
     def attribute(self, fill: Fill) -> list[tuple[str, Fill]]:
         """Split an account fill among the sleeves its order served and book the parts."""
+        self._bump(fill.symbol)
         served = self._served.get(fill.order_id)
         lots = served.lots if served else {}
         parts = split_pro_rata(min(fill.qty, sum(lots.values())), sorted(lots.items()))
@@ -376,6 +409,8 @@ class Portfolio:
     ) -> list[tuple[str, str]]:
         """Mark every book in `symbol`; returns the sleeves switched off by their drawdown."""
         now_ns = self._at(now_ns)
+        if self._buffer_cents is not None or symbol not in self._marks:
+            self._bump(symbol)  # budget clamps move with the mark; a first mark prices orders
         self._marks[symbol] = price_ticks
         for (_, sym), book in self._books.items():
             if sym == symbol:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from bot.execution import ExecutionConfig, ExecutionEngine, ExecutionOutput, RiskGate
 from bot.execution.orders import crosses
@@ -136,7 +137,7 @@ class Rig:
         self,
         allocations: dict[str, Allocation] | None = None,
         checks: tuple[Check, ...] = (),
-        **config: int,
+        **config: Any,
     ) -> None:
         self.risk = make_engine()
         self.portfolio = Portfolio(instrument_table(), allocations or ALLOC, gap_ticks=4)

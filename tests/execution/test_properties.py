@@ -143,3 +143,16 @@ def test_entries_serving_two_sleeves_split_their_fill_pro_rata() -> None:
     assert entry.qty == 4
     parts = {s: (f.qty, f.fee_cents) for s, f in rig.fills}
     assert parts == {"a": (3, 111), "b": (1, 37)}
+
+
+@pytest.mark.parametrize("block", range(2))
+def test_skipping_settled_instruments_never_changes_what_is_sent(block: int) -> None:
+    """The fast path (an instrument whose intents, books, orders and deadlines are as the last
+    sync left them is not examined again) sends exactly what a full re-examination sends."""
+    for seed in range(1000 + block * 100, 1000 + block * 100 + 100):
+        sent = []
+        for skip in (True, False):
+            rig = Rig(skip_settled=skip)
+            play(rig, random_steps(seed))
+            sent.append(rig.sent)
+        assert sent[0] == sent[1], seed
