@@ -33,6 +33,7 @@ from tests.risk.conftest import NOW, make_engine
 
 T0 = to_nanos(NOW)
 FEE = 37  # MES per side
+TICK_CENTS = 125  # MES
 ALLOC = {
     "a": Allocation(0.5, 10, 500_000),
     "b": Allocation(0.5, 10, 500_000),
@@ -87,9 +88,10 @@ class TinyVenue:
                 return [CancelRejected(now, command.order_id, "too late", order_gone=True)]
             return [OrderCanceled(now, command.order_id, command.reason)]
         assert isinstance(command, ReplaceOrder)
-        order = self.working.get(command.order_id)
-        if order is None:
+        found = self.working.get(command.order_id)
+        if found is None:
             return [CancelRejected(now, command.order_id, "too late", order_gone=True)]
+        order = found
         if order.purpose == Purpose.STOP and self.silent_stops:
             return []
         self.working[order.order_id] = replace(
@@ -275,13 +277,12 @@ def stops_never_exceed(rig: Rig) -> None:
 
 def stop_sends_fit(rig: Rig, out: ExecutionOutput) -> None:
     """A stop placed or grown never takes reducing orders past the position."""
-    grows = [
-        c for c in out.commands if isinstance(c, SubmitOrder) and c.order.purpose == Purpose.STOP
-    ]
+    grows = 0
     for c in out.commands:
-        t = rig.engine.orders.get(c.order_id) if isinstance(c, ReplaceOrder) else None
-        if t is not None and t.order.purpose == Purpose.STOP and c.qty > t.order.qty:
-            grows.append(c)
+        if isinstance(c, SubmitOrder):
+            grows += c.order.purpose == Purpose.STOP
+        elif isinstance(c, ReplaceOrder) and (t := rig.engine.orders.get(c.order_id)):
+            grows += t.order.purpose == Purpose.STOP and c.qty > t.order.qty
     if grows:
         live = [t for t in rig.engine.live_orders("MES") if t.pending != "cancel"]
         assert sum(t.venue_qty for t in live if t.reducing) <= abs(rig.net), (rig.net, live)
@@ -294,3 +295,22 @@ def settled_stops_cover(rig: Rig) -> None:
         return
     exits = sum(t.remaining for t in live if t.reducing and t.order.purpose != Purpose.STOP)
     assert rig.venue_stop_qty() + exits == abs(rig.net), (rig.venue_stop_qty(), exits, rig.net)
+
+
+def within_approved(rig: Rig) -> None:
+    """Once the stops cover the position: the loss if every lot ran to its venue-held stop plus
+    the gap, with exit fees, is no more than the risk engine's worst case for its lots."""
+    net = rig.net
+    live = rig.engine.live_orders("MES")
+    if not net or any(t.pending for t in live) or rig.engine.stop_failure("MES"):
+        return
+    if rig.venue_stop_qty() != abs(net):
+        return
+    sign = 1 if net > 0 else -1
+    mark, gap = rig.venue.price, rig.gate.gap_ticks
+    held = 0
+    for order in rig.venue_stops():
+        assert order.trigger_ticks is not None
+        adverse = max(0, (mark - order.trigger_ticks) * sign) + gap
+        held += (adverse * TICK_CENTS + FEE) * order.qty
+    assert held <= rig.risk.positions["MES"].stop_out_loss_cents(mark, gap)
