@@ -12,8 +12,11 @@ Rules (tested in tests/portfolio):
 - Attribution: each order names, when it is sent, the lots it serves per sleeve
   (`register_order`).  A fill is split over the lots still unserved pro rata (largest remainder,
   ties by sleeve name) and its fee pro rata to the split lots, so qty, fees and P&L add up to the
-  account exactly.  A fill nobody asked for (unknown order, overfill) goes to `UNATTRIBUTED`, and
-  the instrument is held flat.
+  account exactly.  A protective stop's fill goes to the lots it protected, tightest stop first
+  (`attribute_stop`).  A fill nobody asked for (unknown order, overfill) goes to `UNATTRIBUTED`,
+  and the instrument is held flat.
+- A sleeve is switched off when its net P&L falls `max_drawdown_cents` below its peak since the
+  portfolio was built (or when the kernel says so: a callback raised).
 """
 
 from __future__ import annotations
