@@ -21,12 +21,22 @@ DURABLE_EVENTS = frozenset(
         "risk.blocked",
         "risk.unblocked",
         "risk.day_started",
-        "risk.cutoff_flatten",
+        "risk.flatten_request",
+        "risk.protect_request",
+        "risk.day_resumed",
         "risk.anomaly",
         "risk.clear_refused",
     }
 )
-_WARNINGS = frozenset({"risk.anomaly", "risk.blocked", "risk.cutoff_flatten", "risk.clear_refused"})
+_WARNINGS = frozenset(
+    {
+        "risk.anomaly",
+        "risk.blocked",
+        "risk.flatten_request",
+        "risk.protect_request",
+        "risk.clear_refused",
+    }
+)
 
 logger = logging.getLogger("bot.risk")
 

@@ -66,8 +66,14 @@ def test_publish_persists_transitions_and_logs_every_decision(tmp_path: Path) ->
     store = StateStore(tmp_path)
     publish(engine, store)
     logged = [json.loads(line) for line in stream.getvalue().splitlines()]
-    assert [r["message"] for r in logged] == ["risk.decision", "risk.fill", "risk.transition"]
-    assert logged[-1]["level"] == "WARNING" and logged[-1]["to_state"] == "HALTED"
+    assert [r["message"] for r in logged] == [
+        "risk.decision",
+        "risk.fill",
+        "risk.transition",
+        "risk.flatten_request",
+    ]
+    assert logged[2]["level"] == "WARNING" and logged[2]["to_state"] == "HALTED"
     journal = [e["event"] for e in store.read_events()]
-    assert journal == ["risk.fill", "risk.transition"]  # decisions are logged, not journalled
+    # decisions are logged, not journalled
+    assert journal == ["risk.fill", "risk.transition", "risk.flatten_request"]
     assert (store.load_snapshot() or {})["state"] == "HALTED"

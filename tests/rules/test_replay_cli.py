@@ -58,7 +58,7 @@ def test_every_day_has_the_contract_keys(
         "payout_eligible": False,
         "max_payout": 0.0,
         "payout_paid": 0.0,
-        "max_micros": 20,
+        "max_micros": 2,
     }
     assert rows[1]["balance"] == 100.0 and rows[1]["mll_floor"] == -1800.0
 
@@ -91,7 +91,7 @@ def test_combine_account_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     code, rows, _ = replay(
         tmp_path, HEADER + "2026-01-05,500,0,\n", capsys, "--account", "combine-50k"
     )
-    assert code == 0 and rows[0]["max_micros"] == 50
+    assert code == 0 and rows[0]["max_micros"] == 5
 
 
 def test_configured_daily_loss_limit_is_used(
