@@ -53,6 +53,22 @@ def _cmes() -> Any:
     return xcals.get_calendar("CMES")
 
 
+@lru_cache(maxsize=4096)
+def _cmes_session(day: date) -> tuple[datetime, datetime, bool] | None:
+    """CMES's (open, close, early close) for the session labelled `day` in UTC, None on a
+    holiday; `CalendarUnavailable` outside the calendar.  Cached: the engine asks on every
+    evaluation and pandas is slow."""
+    cal = _cmes()
+    stamp = pd.Timestamp(day)
+    if not cal.first_session <= stamp <= cal.last_session:
+        raise CalendarUnavailable(f"{day} is outside the CME calendar's range")
+    if not cal.is_session(stamp):
+        return None
+    opened = cal.session_open(stamp).to_pydatetime().astimezone(UTC)
+    closed = cal.session_close(stamp).to_pydatetime().astimezone(UTC)
+    return opened, closed, bool(stamp in cal.early_closes)
+
+
 @dataclass(frozen=True, slots=True)
 class Session:
     """One trading day's window in UTC, with the exchange close (early on half days)."""
@@ -85,22 +101,15 @@ class TradingCalendar:
         return local.date() + timedelta(days=1) if local.time() >= DAY_BOUNDARY else local.date()
 
     def is_trading_day(self, day: date) -> bool:
-        cal = _cmes()
-        stamp = pd.Timestamp(day)
-        if not cal.first_session <= stamp <= cal.last_session:
-            raise CalendarUnavailable(f"{day} is outside the CME calendar's range")
-        return bool(cal.is_session(stamp))
+        return _cmes_session(day) is not None
 
     def session(self, day: date, group: ProductGroup | None = None) -> Session:
         """The exchange session labelled `day` for a product group (None: the earliest close of
         all groups); raises `CalendarUnavailable` if there is none."""
-        if not self.is_trading_day(day):
+        found = _cmes_session(day)
+        if found is None:
             raise CalendarUnavailable(f"{day} is not a CME trading day")
-        cal = _cmes()
-        stamp = pd.Timestamp(day)
-        opened = cal.session_open(stamp).to_pydatetime().astimezone(UTC)
-        closed = cal.session_close(stamp).to_pydatetime().astimezone(UTC)
-        early = bool(stamp in cal.early_closes)
+        opened, closed, early = found
         extra = EARLY_CLOSES.get(day, {})
         for name in PRODUCT_GROUPS if group is None else (group,):
             if name in extra:

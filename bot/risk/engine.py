@@ -291,6 +291,7 @@ class RiskEngine:
             self.working[req.order_id] = WorkingOrder(
                 req, req.qty, decision.reducing, decision.entry_bound_ticks
             )
+            self._track_protection(now)
         self._emit_decision(req, decision, now)
         return decision
 
@@ -312,6 +313,7 @@ class RiskEngine:
                 self.working[new.order_id] = WorkingOrder(
                     new, new.qty, decision.reducing, decision.entry_bound_ticks
                 )
+                self._track_protection(now)
             else:
                 self.working[order_id] = old
         self._emit_decision(new, decision, now, replaces=order_id)
@@ -405,6 +407,11 @@ class RiskEngine:
             return Decision(False, "the trading day has not been started for this session")
         if req.protective_stop_ticks is None:
             return Decision(False, "no entry without a protective stop")
+        if any(
+            not o.reducing and o.request.symbol == req.symbol and o.request.side != req.side
+            for o in self.working.values()
+        ):
+            return Decision(False, "an entry is working on the other side (no two-sided entries)")
         entry = self._entry_bound(req)
         if entry is None:
             return Decision(False, f"no market price for {req.symbol}")
