@@ -174,12 +174,13 @@ class Venue:
         mark = self.engine.marks[symbol]
         for oid, order in list(self.engine.working.items()):
             trigger = order.request.trigger_ticks
-            if order.protective and order.request.symbol == symbol and trigger is not None:
-                if (mark - trigger) * order.request.side >= 0:  # a sell stop: mark <= trigger
-                    gap = self.engine.limits.gap_allowance_ticks
-                    worst = trigger + order.request.side * gap
-                    price = min(mark * order.request.side, worst * order.request.side)
-                    self.fill(oid, order.remaining, price * order.request.side)
+            if not order.protective or order.request.symbol != symbol or trigger is None:
+                continue
+            if (mark - trigger) * order.request.side >= 0:  # a sell stop: mark <= trigger
+                gap = self.engine.limits.gap_allowance_ticks
+                worst = trigger + order.request.side * gap
+                price = min(mark * order.request.side, worst * order.request.side)
+                self.fill(oid, order.remaining, price * order.request.side)
 
     def obey(self, exits_fill: bool) -> None:
         e = self.engine
