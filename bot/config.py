@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     flat_by_cutoff: time = time(15, 0)
     # How Topstep counts micros against lot limits: 1 (a micro is a full lot: Combine, XFA and
     # Live Funded on every platform but TopstepX, so the bot's FIX route) or 10 (TopstepX).
-    micros_per_lot: Literal[1, 10] = 1
+    micros_per_lot: int = 1
     flatten_retry_s: float = Field(default=5.0, gt=0, le=300)  # repeat a flatten request after
     stop_grace_ms: int = Field(default=2000, ge=0, le=60_000)  # a fill's stop must be working by
     mark_jump_pct: Decimal = Field(default=Decimal("2"), gt=0, le=50)  # a bigger jump is suspect
@@ -114,6 +114,15 @@ class Settings(BaseSettings):
             raise ValueError("must be an HH:MM Chicago time (no zone or offset) before 15:10")
         if value >= TOPSTEP_FLAT_BY:
             raise ValueError("must be an HH:MM time before 15:10 (Topstep's flat-by time)")
+        return value
+
+    @field_validator("micros_per_lot")
+    @classmethod
+    def _lot_counting(cls, value: int) -> int:
+        if value not in (1, 10):
+            raise ValueError(
+                "must be 1 (a micro is a full lot: FIX, Rithmic, ...) or 10 (TopstepX)"
+            )
         return value
 
     @field_validator("fix_data_dictionary")

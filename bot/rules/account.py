@@ -27,6 +27,7 @@ class DayPnl:
     net_pnl_cents: int
     low_pnl_cents: int
     payout_cents: int = 0  # a withdrawal requested at the day's end (0 = none)
+    max_contracts: int = 0  # the day's peak position in micro contracts (0 = not recorded)
 
 
 @dataclass(frozen=True, slots=True)

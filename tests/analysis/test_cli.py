@@ -163,9 +163,9 @@ def test_huge_pnl_is_refused_before_it_could_overflow(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "huge.csv"
-    rows = [f"2026-01-{d:02d},100000000000000,-1," for d in range(1, 21)]
+    rows = [f"2026-01-{d:02d},999999999999,-1," for d in range(1, 21)]
     path.write_text("day,net_pnl,low_pnl,payout\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    code, _, err = run(capsys, "montecarlo", str(path), "--paths", "10")
+    code, _, err = run(capsys, "montecarlo", str(path), "--paths", "10", "--scale", "1000")
     assert code == 2 and "too large" in err
 
 
