@@ -38,7 +38,7 @@ def test_environment_and_dotenv_are_read(monkeypatch: pytest.MonkeyPatch, tmp_pa
         ("BOT_TIMEZONE", "America/New_York", "must be America/Chicago"),
         ("FLAT_BY_CUTOFF", "15:00Z", "no zone or offset"),
         ("FLAT_BY_CUTOFF", "15:00+05:00", "no zone or offset"),
-        ("MICROS_PER_LOT", "5", "1 or 10"),
+        ("MICROS_PER_LOT", "5", "or 10 (TopstepX)"),
         ("FLAT_BY_CUTOFF", "15:30", "before 15:10"),
         ("GAP_ALLOWANCE_TICKS", "x", "valid integer"),
         ("DLL_SAFETY_THRESHOLD", "1000", "below DAILY_LOSS_LIMIT"),

@@ -112,8 +112,7 @@ def test_scaling_plan_caps_agree_day_by_day() -> None:
     rng = np.random.default_rng(21)
     for micros_per_lot, contracts in ((1, (1, 6)), (10, (5, 60))):
         days = [
-            replace(d, max_contracts=int(rng.integers(*contracts)))
-            for d in rough_history(seed=15)
+            replace(d, max_contracts=int(rng.integers(*contracts))) for d in rough_history(seed=15)
         ]
         rules = replace(XFA, micros_per_lot=micros_per_lot)
         rows = draw_rows(chunk_rng(16, 0), len(days), 147, 200)
