@@ -231,8 +231,15 @@ class RiskEngine:
         stopped out too.  `extra`: an entry being checked, counted as if working."""
         total = sum(self._position_stop_out_cents(sym) for sym in self.positions)
         for order in self.working.values():
-            if not order.reducing and order.entry_bound is not None:
-                total += self._entry_loss_cents(order.request, order.remaining, order.entry_bound)
+            if order.reducing:
+                continue
+            # a WorkingOrder made outside `check` (a caller restoring a refused replace) has no
+            # frozen bound: measure it as `check` would now
+            bound = order.entry_bound
+            if bound is None:
+                bound = order.entry_bound = self._entry_bound(order.request)
+            if bound is not None:
+                total += self._entry_loss_cents(order.request, order.remaining, bound)
         if extra is not None:
             bound = self._entry_bound(extra)
             if bound is not None:

@@ -79,6 +79,19 @@ def test_item17_market_entry_reservation_is_frozen_at_approval() -> None:
     assert engine.worst_case_cents() <= engine.buffer_cents()
 
 
+def test_item17_an_entry_restored_without_its_bound_still_reserves() -> None:
+    from bot.risk.engine import WorkingOrder
+
+    engine = make_engine()
+    order = entry("m", 2, OrderType.MARKET, price=None, stop=19_990)
+    assert engine.check(order, NOW).approved
+    reserved = engine.worst_case_cents()
+    engine.working["m"] = WorkingOrder(order, 2, reducing=False)  # as a caller may rebuild it
+    assert engine.worst_case_cents() == reserved
+    engine.on_mark("MES", 20_100, LATER)
+    assert engine.worst_case_cents() == reserved  # frozen from then on
+
+
 # ---- item 2: flatten asked again while flat is required and the book is not flat ------------
 
 
