@@ -39,6 +39,7 @@ from typing import Any, Protocol
 
 from bot.instruments.specs import Instrument, ProductGroup
 from bot.risk.limits import RiskLimits
+from bot.model.orders import Purpose
 from bot.risk.orders import Decision, OrderRequest, OrderType, Side
 from bot.risk.positions import Position, stop_out_cents
 from bot.risk.snapshot import parse_snapshot
@@ -415,7 +416,10 @@ class RiskEngine:
         if req.protective_stop_ticks is None:
             return Decision(False, "no entry without a protective stop")
         if any(
-            not o.reducing and o.request.symbol == req.symbol and o.request.side != req.side
+            not o.reducing
+            and o.request.symbol == req.symbol
+            and o.request.side != req.side
+            and not _both_resting_quotes(o.request, req)
             for o in self.working.values()
         ):
             return Decision(False, "an entry is working on the other side (no two-sided entries)")
@@ -842,6 +846,20 @@ class RiskEngine:
         self._pending_marks = {}
         self._unprotected_since = {}
         self._requested = {}
+
+
+def _both_resting_quotes(a: OrderRequest, b: OrderRequest) -> bool:
+    """A market maker's two sides: passive LIMIT quotes may work on both sides at once.  Both
+    are reserved in full (the worst case counts each); if both fill, the second closes the
+    first's position and the protective stop left over is cancelled by execution (a stop that
+    triggers first opens an unprotected lot, which blocks new risk and flattens, as any
+    unprotected fill does).  Any other pair of opposite entries is refused."""
+    return (
+        a.order_type == OrderType.LIMIT
+        and b.order_type == OrderType.LIMIT
+        and a.purpose == Purpose.QUOTE
+        and b.purpose == Purpose.QUOTE
+    )
 
 
 def _sign(value: int) -> int:

@@ -340,3 +340,29 @@ def test_item15_restore_round_trips() -> None:
     fresh.restore(engine.snapshot())
     assert fresh.snapshot() == engine.snapshot()
     assert date.fromisoformat(fresh.snapshot()["day"]["day"]) == DAY
+
+
+def test_two_sided_entries_only_as_resting_quotes_and_both_are_reserved() -> None:
+    """A market maker's bid and offer may work together (each reserved in full); any other
+    pair of opposite entries is refused."""
+    from dataclasses import replace
+
+    from bot.model.orders import Purpose
+
+    engine = make_engine()
+    engine.on_mark("MES", 20_000, NOW)
+    bid = replace(entry("b", 1, price=19_999, stop=19_991), purpose=Purpose.QUOTE)
+    ask = OrderRequest(
+        "a", "MES", Side.SELL, 1, OrderType.LIMIT, price_ticks=20_001,
+        protective_stop_ticks=20_009, purpose=Purpose.QUOTE,
+    )  # fmt: skip
+    assert engine.check(bid, NOW).approved
+    one_side = engine.worst_case_cents()
+    assert engine.check(ask, NOW).approved
+    assert engine.worst_case_cents() > one_side  # both sides count
+    plain = OrderRequest(
+        "s", "MES", Side.SELL, 1, OrderType.LIMIT, price_ticks=20_002,
+        protective_stop_ticks=20_010,
+    )  # fmt: skip
+    refused = engine.check(plain, NOW)
+    assert not refused.approved and "two-sided" in refused.reason
