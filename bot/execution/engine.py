@@ -615,7 +615,8 @@ class ExecutionEngine:
                     if t is not None:
                         self._cancel(t, now_ns, out, "quote pulled")
                     continue
-                assert quotes is not None
+                if quotes is None:  # a wanted quote always comes from the sleeve's quotes
+                    raise RuntimeError(f"quote for {sleeve}/{symbol} without its Quotes")
                 offset = quotes.stop_offset_ticks
                 if t is None:
                     self._new_quote(sleeve, symbol, side, want, offset, now_ns, out)

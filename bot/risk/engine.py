@@ -38,8 +38,8 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from bot.instruments.specs import Instrument, ProductGroup
-from bot.risk.limits import RiskLimits
 from bot.model.orders import Purpose
+from bot.risk.limits import RiskLimits
 from bot.risk.orders import Decision, OrderRequest, OrderType, Side
 from bot.risk.positions import Position, stop_out_cents
 from bot.risk.snapshot import parse_snapshot
