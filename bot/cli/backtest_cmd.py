@@ -144,7 +144,7 @@ def run_backtest(args: argparse.Namespace, settings: Settings) -> int:
     try:
         files = open_market(backtest, args.data, options, core_parts(settings).instruments)
         if not backtest.has_data:
-            raise UserInputError("no data in the chosen days (--from/--to)")
+            raise UserInputError("no data to run on (empty files, or none in --from/--to)")
         stats = _run(backtest)
     except MarketDataError as exc:
         raise UserInputError(str(exc)) from None
