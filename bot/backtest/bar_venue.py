@@ -21,14 +21,25 @@ A bar carries no path, so the rules are conservative and documented:
 - A triggered stop-limit becomes a limit from the next bar.  No partial fills, no volume cap.
 - At the end of the data, market orders still waiting fill at the last close (plus slippage):
   there is no later price, and the end-of-data flatten must complete.
+- The same at the end of a session: a market order (or a marketable IOC limit) that arrives
+  after the session's last bar, when the next bar belongs to a later trading day, fills at that
+  last close (plus slippage) instead of at the next day's open.  Bar data stops at the bar
+  boundary (SPY's last hourly bar ends at 15:00 CT, the bot's cutoff), while the futures trade
+  on to the close: without this, the cutoff's flatten would hold the position overnight.
+- IOC limits take part at the first open only: not filled there, they are cancelled.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+
+from bot.backtest.models import FeeModel, SlippageModel
 from bot.backtest.own_orders import OwnOrderVenue, Working
+from bot.execution.client import EventSink
 from bot.model.fills import Liquidity
 from bot.model.market import Bar
-from bot.model.orders import OrderType
+from bot.model.orders import OrderType, TimeInForce
 from bot.model.side import Side
 
 MARKET, LIMIT, STOP, STOP_LIMIT = (
@@ -44,11 +55,48 @@ class BarVenueClient(OwnOrderVenue):
 
     name = "bars"
 
+    def __init__(
+        self,
+        sink: EventSink,
+        delay_ns: int,
+        fees: FeeModel,
+        slippage: SlippageModel,
+        symbols: frozenset[str],
+        day_of: Callable[[int], date] | None = None,
+    ) -> None:
+        super().__init__(sink, delay_ns, fees, slippage, symbols)
+        self.day_of = day_of  # a time's trading day; None: sessions never end
+        self.next_open: dict[str, int | None] = {}
+
+    def set_next_open(self, symbol: str, start_ns: int | None) -> None:
+        """The feed's next bar start (None: no more bars): where a session ends."""
+        self.next_open[symbol] = start_ns
+
+    def _session_over(self, symbol: str, now_ns: int) -> bool:
+        """No bar of this trading day is left after `now_ns`."""
+        if symbol not in self.next_open:
+            return False
+        start = self.next_open[symbol]
+        if start is None or self.day_of is None:
+            return start is None
+        return self.day_of(start) != self.day_of(now_ns)
+
     def _arrived(self, working: Working, now_ns: int) -> None:
         # a waiting stop watches the bar under way; anything else waits for the next open
         working.active = working.type in (STOP, STOP_LIMIT) and not working.triggered
-        if self.ended and working.type is MARKET:
+        symbol = working.order.symbol
+        if working.type is MARKET and (self.ended or self._session_over(symbol, now_ns)):
             self._fill_at_last_close(working, now_ns)
+        elif self._is_ioc_limit(working) and self._session_over(symbol, now_ns):
+            close = self.last_price.get(symbol)
+            if close is not None and (close - (working.price or 0)) * working.side <= 0:
+                self.fill(working, close, now_ns, Liquidity.TAKER)
+            else:
+                self.cancel_unfilled(working, now_ns, "ioc: session over")
+
+    @staticmethod
+    def _is_ioc_limit(working: Working) -> bool:
+        return working.type is LIMIT and working.order.tif == TimeInForce.IOC
 
     def bar_open(self, bar: Bar) -> None:
         book = self.working[bar.symbol]
@@ -63,7 +111,7 @@ class BarVenueClient(OwnOrderVenue):
             if kind is MARKET:
                 self.fill(w, self.slippage.worse(w.side, op), now, taker)
             elif kind is LIMIT:
-                if w.limit_fills_at(op):
+                if w.limit_fills_at(op) or (op == w.price and self._is_ioc_limit(w)):
                     self.fill(w, op, now, taker)
             elif not w.triggered and w.stop_reached(op):
                 w.triggered = True
@@ -73,6 +121,8 @@ class BarVenueClient(OwnOrderVenue):
                     self.fill(w, op, now, taker)
             elif w.triggered and w.limit_fills_at(op):  # a stop-limit turned limit earlier
                 self.fill(w, op, now, taker)
+            if self._is_ioc_limit(w) and w.order.order_id in book:
+                self.cancel_unfilled(w, now, "ioc: not filled at the open")
 
     def bar_close(self, bar: Bar) -> None:
         self.last_price[bar.symbol] = bar.close

@@ -75,10 +75,13 @@ class BarFeed:
     def _advance(self) -> None:
         item = next(self._bars, None)
         if item is None:
+            if self._bar is not None:
+                self.client.set_next_open(self._bar.symbol, None)
             self._bar = None
             self.next_ts = END
             return
         self._bar, self._quote = item
+        self.client.set_next_open(self._bar.symbol, self._bar.start_ns)
         self.records += 1
         self._opened = False
         self.next_ts = self._bar.start_ns

@@ -31,6 +31,7 @@ from bot.backtest.quote_venue import QuoteVenueClient
 from bot.backtest.runner import Backtest
 from bot.backtest.sim_client import SimVenueClient
 from bot.engine.results import DataFile
+from bot.engine.sessions import SessionSchedule
 from bot.exchange.flow import SyntheticFlow
 from bot.exchange.replay import ReplayError, ReplayFeed
 from bot.exchange.venue import Venue
@@ -183,7 +184,8 @@ def _add_bars(
     symbol = instrument.symbol
     delay = backtest.latency.to_bot_ns
     slippage = SlippageModel(options.slippage_ticks)
-    client = BarVenueClient(backtest.deliver, delay, fees, slippage, frozenset({symbol}))
+    day_of = SessionSchedule(TradingCalendar()).day_of_ns  # where a session's bars end
+    client = BarVenueClient(backtest.deliver, delay, fees, slippage, frozenset({symbol}), day_of)
     backtest.router.add([symbol], client)
     backtest.finishers.append(client)
     backtest.add_feed(BarFeed(bars, client, backtest.deliver, delay))

@@ -265,6 +265,8 @@ class TradingKernel:
         if tally is not None:
             self._close_day(now_ns)
         window = self.schedule.window(day)
+        for name in self.portfolio.new_day(now_ns):
+            self.log(name, "sleeve switched on", {"reason": "new trading day"})
         start = {s.name: self.portfolio.net_cents(s.name) for s in self.sleeves}
         self._tally = _DayTally(day, sleeve_start_cents=start)
         if self.account.failed:

@@ -80,6 +80,7 @@ class Portfolio:
     _quotes: dict[tuple[str, str], Quotes] = field(default_factory=dict)
     _off: dict[str, str] = field(default_factory=dict)
     _peak: dict[str, int] = field(default_factory=dict)
+    _drawdown_off: set[str] = field(default_factory=set)  # off until the next trading day
     _flat: dict[str, str] = field(default_factory=dict)
     _marks: dict[str, int] = field(default_factory=dict)
     _served: dict[str, _Served] = field(default_factory=dict)
@@ -429,6 +430,21 @@ class Portfolio:
     def drawdown_cents(self, sleeve: str) -> int:
         return max(0, self._peak.get(sleeve, 0) - self.net_cents(sleeve))
 
+    def new_day(self, now_ns: int) -> list[str]:
+        """A new trading day: each sleeve's drawdown is measured from here again, and the
+        sleeves its limit switched off come back (like Topstep's own daily loss limit).  A sleeve
+        switched off for an error stays off.  Returns the sleeves switched back on."""
+        back = sorted(self._drawdown_off)
+        for sleeve in back:
+            self._off.pop(sleeve, None)
+            for key in [k for k in self._targets if k[0] == sleeve]:
+                del self._targets[key]  # yesterday's wish is not today's
+            self._emit(now_ns, "portfolio.sleeve_on", sleeve=sleeve, reason="new trading day")
+        self._drawdown_off.clear()
+        for sleeve in self.allocations:
+            self._peak[sleeve] = self.net_cents(sleeve)
+        return back
+
     def _check_drawdowns(self, now_ns: int, sleeves: Iterable[str]) -> list[tuple[str, str]]:
         """Peaks and limits of the sleeves whose P&L may have moved."""
         off: list[tuple[str, str]] = []
@@ -440,8 +456,12 @@ class Portfolio:
             limit = self.allocations[sleeve].max_drawdown_cents
             drawdown = self._peak[sleeve] - net
             if sleeve not in self._off and drawdown >= limit:
-                reason = f"drawdown {drawdown / 100:.2f} reached its limit {limit / 100:.2f}"
+                reason = (
+                    f"drawdown {drawdown / 100:.2f} reached its limit {limit / 100:.2f}"
+                    " (off until the next trading day)"
+                )
                 self.switch_off(sleeve, reason, now_ns)
+                self._drawdown_off.add(sleeve)
                 off.append((sleeve, reason))
         return off
 

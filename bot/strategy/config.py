@@ -10,7 +10,7 @@ a frozen pydantic model; this module knows only the shape around them.
     [sleeves.tf.allocation]
     risk_share = 0.3            # share of the risk engine's buffer (0..1]
     max_contracts = 2
-    max_drawdown = 500.0        # dollars; past it the sleeve is switched off
+    max_drawdown = 500.0        # dollars from the day's peak; past it, off for the day
     [sleeves.tf.params]         # the kind's own parameters
     channel_bars = 20
 """

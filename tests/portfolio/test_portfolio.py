@@ -132,10 +132,12 @@ def test_a_sleeve_over_its_drawdown_is_switched_off_and_its_target_goes_to_zero(
     p.attribute(fill("o", Side.BUY, 5, 20_000))
     assert p.mark("MES", 19_981, 2) == []  # -4 * 19 * 1.25 = -95.00
     off = p.mark("MES", 19_980, 3)  # -100.00
-    assert off == [("a", "drawdown 100.00 reached its limit 100.00")]
+    assert off == [
+        ("a", "drawdown 100.00 reached its limit 100.00 (off until the next trading day)")
+    ]
     assert p.take_switched_off() == off
     assert p.target_qty("a", "MES", 4) == 0 and p.target_qty("b", "MES", 4) == 1
-    p.set_target("a", TargetPosition("MES", 2, 19_900), 5)  # ignored from now on
+    p.set_target("a", TargetPosition("MES", 2, 19_900), 5)  # ignored for the rest of the day
     assert p.target_qty("a", "MES", 6) == 0 and p.off_reason("a")
 
 
@@ -181,3 +183,23 @@ def test_a_stop_fill_belongs_to_the_tightest_protected_lots() -> None:
     assert {s: f.qty for s, f in parts} == {"a": 1, "b": 1}
     assert p.target("b", "MES") == TargetPosition("MES", 0, 19_995)  # stopped out
     assert p.target("a", "MES") == TargetPosition("MES", 1, 19_990)
+
+
+def test_a_drawdown_switch_off_lasts_the_trading_day_an_error_for_good() -> None:
+    from bot.instruments.specs import MICROS
+    from bot.model.fills import Fill
+    from bot.model.side import Side
+    from bot.portfolio import Allocation, Portfolio
+    from bot.strategy.intents import TargetPosition
+
+    p = Portfolio(dict(MICROS), {"a": Allocation(0.5, 2, 1_000), "b": Allocation(0.5, 2, 1_000)})
+    p.set_target("a", TargetPosition("MES", 1, 19_900), 0)
+    p.register_order("o1", {"a": 1}, stop_ticks=19_900)
+    p.attribute(Fill(0, "o1", "MES", Side.BUY, 1, 20_000, 37))
+    off = p.mark("MES", 19_990, 1)  # 10 ticks x $1.25 = $12.50 > $10 limit
+    assert [s for s, _ in off] == ["a"] and p.off_reason("a") is not None
+    p.switch_off("b", "ValueError in on_bar", 2)
+    assert sorted(p.new_day(3)) == ["a"]
+    assert p.off_reason("a") is None and p.off_reason("b") is not None
+    assert p.target("a", "MES") is None  # yesterday's target is gone
+    assert p.drawdown_cents("a") == 0  # measured from today's start
