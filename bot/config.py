@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     fix_file_log: bool = False  # QuickFIX's file log records the Logon, password included
     fix_account: str = Field(default="SIM", min_length=1)  # Account (tag 1) on every order
     fix_resend_max_age_s: float = Field(default=5.0, gt=0, le=3600)
+    # the live process (`topstep-quant run`)
+    metrics_port: int = Field(default=8000, ge=0, le=65535)  # 0: no metrics server
+    shutdown_timeout_s: float = Field(default=20.0, gt=0, le=600)  # below TimeoutStopSec
+    live_confirm: str = ""  # BOT_MODE=live starts only when this names FIX_ACCOUNT
+    journal_sync: Literal["normal", "full"] = "normal"  # SQLite synchronous= of the journal
 
     @field_validator("bot_timezone")
     @classmethod

@@ -6,7 +6,7 @@ import argparse
 import json
 import logging
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +41,14 @@ def register(commands: argparse._SubParsersAction, bench: argparse._SubParsersAc
     ex.add_argument("--events-per-s", type=non_negative_float, default=40.0)
     ex.add_argument("--no-market", action="store_true", help="no synthetic flow: an empty book")
     ex.add_argument("--state-dir", type=Path, default=None, help="FIX store (default STATE_DIR)")
+    ex.add_argument(
+        "--monitor-comp-id", default="MONITOR",
+        help="read-only session that may ask AN/AF of any account ('' for none)",
+    )  # fmt: skip
+    ex.add_argument(
+        "--market-day", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+        help="the venue's business day (contract months, position dates); default today",
+    )  # fmt: skip
     faults = ex.add_argument_group("fault injection")
     faults.add_argument("--disconnect-after", type=positive_int, default=None, metavar="N")
     faults.add_argument("--ack-delay", type=non_negative_float, default=0.0, metavar="SECONDS")
@@ -91,7 +99,7 @@ def run_exchange(args: argparse.Namespace, settings: Settings) -> int:
     from fix.settings import FixSessionConfig
     from fix.signals import install_thread_stop_signals
 
-    venue = default_venue(datetime.now(UTC).date())
+    venue = default_venue(args.market_day or datetime.now(UTC).date())
     market = _market(args, venue)
     faults = FaultPlan(
         disconnect_after=args.disconnect_after,
@@ -107,7 +115,7 @@ def run_exchange(args: argparse.Namespace, settings: Settings) -> int:
         target_comp_id=args.target_comp_id,
         state_dir=(args.state_dir or settings.state_dir) / "exchange",
     )
-    server = ExchangeServer(cfg, venue, market, faults)
+    server = ExchangeServer(cfg, venue, market, faults, args.monitor_comp_id or None)
     stop = threading.Event()
     install_thread_stop_signals(lambda _signum: stop.set())
     try:

@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.book_cmd",
     "bot.cli.exchange_cmd",
     "bot.cli.backtest_cmd",
+    "bot.cli.run_cmd",
 )
 
 Handler = Callable[[argparse.Namespace, Settings], int]

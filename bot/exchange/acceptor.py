@@ -95,8 +95,12 @@ class ExchangeServer:
         venue: Venue,
         market: MarketSource | None = None,
         faults: FaultPlan | None = None,
+        monitor_comp_id: str | None = None,
     ) -> None:
         self.cfg = cfg
+        # a read-only drop-copy session (SenderCompID `monitor_comp_id`): it may ask for the
+        # positions (AN) and working orders (AF) of any account, never trade
+        self.monitor_comp_id = monitor_comp_id
         self.venue = venue
         self.market = market
         self.faults = faults or FaultPlan()
@@ -117,6 +121,12 @@ class ExchangeServer:
     def start(self) -> None:
         ensure_dirs(self.cfg)
         text = acceptor_settings_text(self.cfg, ("FIX.4.2",))
+        if self.monitor_comp_id:
+            text += (
+                f"\n[SESSION]\nBeginString={self.cfg.begin_string}\n"
+                f"SenderCompID={self.cfg.sender_comp_id}\nTargetCompID={self.monitor_comp_id}\n"
+                f"DataDictionary={self.cfg.dictionary}\n"
+            )
         settings = session_settings(text)
         store = fix.FileStoreFactory(settings)
         if self.cfg.file_log:
@@ -226,9 +236,32 @@ class ExchangeServer:
             item[1](self)
             self._publish_market_data()
 
+    def _is_monitor(self, owner: str) -> bool:
+        return bool(self.monitor_comp_id) and owner.endswith(f"->{self.monitor_comp_id}")
+
+    def _on_monitor(self, owner: str, f: FixFields) -> None:
+        """The read-only session: positions of any account, working orders of every trader."""
+        if f.msg_type == "AN":
+            self._positions(owner, f)
+        elif f.msg_type == "AF":
+            req_id = f.require(584)
+            traders = sorted(s for s in self.stats.sessions if not self._is_monitor(s))
+            reports = [r for t in traders for r in self.venue.mass_status(t, req_id)]
+            if not reports:
+                self._mass_status(owner, req_id)
+            for report in reports:
+                if isinstance(report, ExecReport):
+                    self._send(owner, fixcodec.execution_report(report))
+        else:
+            log_event(log, "exchange_monitor_refused", logging.WARNING, session=owner,
+                      msg_type=f.msg_type)  # fmt: skip
+
     def _on_app(self, owner: str, f: FixFields) -> None:
         msg_type = f.msg_type
         venue = self.venue
+        if self._is_monitor(owner):
+            self._on_monitor(owner, f)
+            return
         if msg_type == "D":
             try:
                 req = fixcodec.new_order_from_fix(owner, f)
