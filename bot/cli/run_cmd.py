@@ -31,8 +31,8 @@ def _day(text: str) -> date:
 
 def register(commands: argparse._SubParsersAction, bench: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     run = commands.add_parser("run", help="the trading process (BOT_MODE: sim, dry-run, live)")
-    run.add_argument("--replay", type=Path, default=None,
-                     help="sim: replay this MBO file (default the ES file under MARKET_DATA_DIR)")  # fmt: skip
+    replay_help = "sim: replay this MBO file (default: the ES day in MARKET_DATA_DIR)"
+    run.add_argument("--replay", type=Path, default=None, help=replay_help)
     run.add_argument("--synthetic", action="store_true", help="sim: the synthetic market")
     run.add_argument("--seed", type=int, default=1, help="sim: seed of the synthetic market")
     run.add_argument("--speed", type=non_negative_float, default=1.0,
@@ -40,10 +40,10 @@ def register(commands: argparse._SubParsersAction, bench: argparse._SubParsersAc
     run.add_argument("--duration", type=non_negative_float, default=None, metavar="SECONDS",
                      help="stop (flatten, summary) after this many wall seconds")  # fmt: skip
     run.add_argument("--market-day", type=_day, default=None, metavar="YYYY-MM-DD",
-                     help="sim: the trading day the market clock starts on (default the latest "
-                     "regular trading day)")  # fmt: skip
+                     help="sim: the trading day the market clock starts on "
+                     "(default: the latest regular trading day)")  # fmt: skip
     run.add_argument("--market-time", type=_hhmm, default=dtime(8, 30), metavar="HH:MM",
-                     help="sim: Chicago time the market clock starts at (default 08:30)")  # fmt: skip
+                     help="sim: Chicago time the market clock starts (default 08:30)")  # fmt: skip
     run.add_argument("--sleeves", type=Path, default=None, help="sleeves.toml")
     run.add_argument("--sleeve", action="append", default=None, help="run only these sleeves")
     run.add_argument("--bar-seconds", type=positive_int, default=60)
@@ -80,11 +80,11 @@ def live_refusal(settings: Settings) -> str | None:
 
 def _default_replay(settings: Settings) -> Path | None:
     base = settings.market_data_dir
-    for pattern in ("cme/*.mbo.dbn.zst", "**/*mbo*.dbn.zst", "**/*.mbo.dbn"):
-        found = sorted(base.glob(pattern))
-        if found:
-            return found[0]
-    return None
+    shared = base / "cme" / "esh4-glbx-mdp3-20231225.mbo.dbn.zst"  # the shared real ES day
+    if shared.is_file():
+        return shared
+    found = sorted(base.glob("**/*.mbo.dbn.zst"), key=lambda p: p.stat().st_size)
+    return found[-1] if found else None
 
 
 def _options(args: argparse.Namespace, settings: Settings, flatten_only: bool) -> Any:

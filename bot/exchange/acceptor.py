@@ -115,6 +115,7 @@ class ExchangeServer:
         self._acceptor: Any = None
         self._stopping = threading.Event()
         self.logged_on: set[str] = set()
+        self.market_ended = False  # the market source has no more data (TradingSessionStatus)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -205,6 +206,11 @@ class ExchangeServer:
 
     def _tick(self) -> None:
         now = time.monotonic()
+        if self.market is not None and not self.market_ended and self.market.next_due() is None:
+            self.market_ended = True  # a replay reached its end: tell every subscriber once
+            log_event(log, "exchange_market_ended")
+            for owner in sorted({s.owner for s in self._subs}):
+                self._send(owner, _session_closed(), count_faults=False)
         if self.market is not None:
             if self.faults.jump_ticks:
                 self.market.jump(self.faults.jump_ticks)
@@ -369,6 +375,8 @@ class ExchangeServer:
             self._send(owner, snap)
             if f.get(263, "1") == "1":
                 self._subs.append(Subscription(owner, req_id, key))
+            if self.market_ended:
+                self._send(owner, _session_closed(), count_faults=False)
 
     def _publish_market_data(self) -> None:
         changes = self.venue.drain_market_data()
@@ -440,6 +448,11 @@ class ExchangeServer:
             return
         self.stats.dropped += 1
         log_event(log, "exchange_fault_drop", session=str(sid.toString()))
+
+
+def _session_closed() -> Any:
+    """TradingSessionStatus (h): the session is closed (the replayed data has ended)."""
+    return message("h", [(336, "1"), (340, "3"), (58, "market data ended")])
 
 
 def default_venue(today: date | None = None) -> Venue:

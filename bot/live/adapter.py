@@ -77,6 +77,7 @@ class LiveGateway(FixGateway):
 
     market_sink: Callable[[list[Event]], None] | None = None
     clock: Clock | None = None
+    session_closed: str = ""  # the venue said its trading session (the replay) has ended
     md_received_ns: int = 0  # perf_counter_ns of the last market data handed on (tick-to-trade)
 
     def _on_market_data(self, f: FixFields) -> None:
@@ -120,6 +121,12 @@ class LiveGateway(FixGateway):
 
             self.md_received_ns = time.perf_counter_ns()
             sink(events)
+
+    def _on_app(self, f: FixFields, received_ns: int) -> None:
+        super()._on_app(f, received_ns)
+        if f.msg_type == "h" and f.get(340) == "3":  # TradingSessionStatus: closed
+            self.session_closed = f.get(58) or "trading session closed"
+            log_event(log, "live.venue_session_closed", text=self.session_closed)
 
     def request_positions(self) -> str:
         """Send a new RequestForPositions (AN); the answer replaces `reconciliation.positions`
@@ -220,9 +227,7 @@ class FixExecutionClient:
         self.by_model[order.order_id] = tracked
         self.model_of[id(tracked)] = order
         if self.journal is not None:
-            self.journal(
-                "order.sent", {"order_id": order.order_id, "cl_ord_id": tracked.cl_ord_id}
-            )
+            self.journal("order.sent", {"order_id": order.order_id, "cl_ord_id": tracked.cl_ord_id})
 
     def _cancel(self, command: CancelOrder) -> None:
         tracked = self.by_model.get(command.order_id)

@@ -43,7 +43,9 @@ class MarketClock:
 
     __slots__ = ("_anchor", "speed", "start_ns")
 
-    def __init__(self, start_ns: int, speed: float = 1.0, anchor_mono_ns: int | None = None) -> None:
+    def __init__(
+        self, start_ns: int, speed: float = 1.0, anchor_mono_ns: int | None = None
+    ) -> None:
         if speed <= 0:
             raise ValueError("the market clock's speed must be positive")
         self.start_ns = start_ns

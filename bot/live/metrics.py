@@ -52,7 +52,9 @@ class Metrics:
         self.md_age = Gauge(
             "topstep_market_data_age_seconds", "since the last market data", ["symbol"], registry=r
         )
-        self.payout_eligible = Gauge("topstep_payout_eligible", "1 when a payout is allowed", registry=r)
+        self.payout_eligible = Gauge(
+            "topstep_payout_eligible", "1 when a payout is allowed", registry=r
+        )
         self.payout_suggested = Gauge(
             "topstep_payout_suggested_usd", "the largest payout allowed now", registry=r
         )

@@ -46,6 +46,7 @@ from bot.live.simchild import SimChild, SimSpec
 from bot.model.commands import Command, SubmitOrder
 from bot.model.events import BookDelta, Event, MarketDataStatus, OrderFilled, TradeEvent
 from bot.model.ids import OrderIdFactory
+from bot.model.side import Side
 from bot.model.units import to_datetime
 from bot.ops.logs import log_event
 from bot.risk.engine import RiskEvent
@@ -61,7 +62,6 @@ EXIT_FAILED = 1
 EXIT_NOT_FLAT = 3
 EXIT_SECOND_SIGNAL = 130
 STALE_DATA_S = 10.0  # wall seconds without market data (trading hours) that block new risk
-DATA_END_S = 5.0  # sim replay: this long without data after some means the file has ended
 LOOP_LAG_BOUND_S = 1.0
 
 
@@ -133,6 +133,7 @@ class LiveProcess:
         self._md_seen = False
         self._stale: set[str] = set()
         self.tick_to_trade_ns: list[int] = []
+        self._reconcile_fills: list[tuple[str, Side, int, Decimal]] = []
 
     # ================================================================= entry
 
@@ -272,9 +273,9 @@ class LiveProcess:
         if snapshot is not None:
             try:
                 kernel.risk.restore(snapshot)
-                kernel.risk.positions = {}  # the venue was reconciled flat before this start
                 log_event(log, "live.risk_restored", state=snapshot.get("state"),
                           day=(snapshot.get("day") or {}).get("day"))  # fmt: skip
+                self._apply_reconcile_fills(kernel)
             except ValueError as exc:
                 log_event(log, "live.risk_snapshot_refused", logging.ERROR, error=str(exc))
                 kernel.risk.block("journal", f"risk snapshot refused: {exc}", self._now_dt())
@@ -289,6 +290,27 @@ class LiveProcess:
             gateway.subscribe(symbol)
         self._send(kernel.start())
         self._arm_timer()
+
+    def _apply_reconcile_fills(self, kernel: TradingKernel) -> None:
+        """The fills of the startup flatten count in the day restored from the journal (its
+        P&L and fees); then the venue is flat, and so are the books."""
+        risk = kernel.risk
+        now = self._now_dt()
+        if risk._day is None:
+            return
+        for n, (symbol, side, qty, price) in enumerate(self._reconcile_fills, 1):
+            instrument = self.parts.instruments.get(symbol)
+            if instrument is None:
+                continue
+            risk.on_fill(f"reconcile-{n}", qty, instrument.to_ticks(price), now,
+                         symbol=symbol, side=side)  # fmt: skip
+        risk.unblock("unknown_fill", now)
+        left = {s: p.qty for s, p in risk.positions.items() if p.qty}
+        if left:  # the journal's books and the venue's disagreed: the venue is the truth
+            self._journal("reconcile.mismatch", {"journal_positions_left": left})
+            log_event(log, "live.reconcile_mismatch", logging.WARNING, positions=left)
+            risk.positions = {}
+        risk.drain_events()
 
     def _now_dt(self) -> Any:
         return to_datetime(self.clock.now_ns())
@@ -308,7 +330,7 @@ class LiveProcess:
                     commands = kernel.handle(ev)
                 except Exception as exc:  # a kernel bug: fail closed, never trade blind
                     log_event(log, "live.kernel_error", logging.ERROR, error=repr(exc),
-                              event=type(ev).__name__)  # fmt: skip
+                              during=type(ev).__name__)  # fmt: skip
                     self.request_stop(f"kernel error: {type(exc).__name__}: {exc}")
                     continue
                 self._send(commands)
@@ -382,7 +404,7 @@ class LiveProcess:
         try:
             commands = kernel.fire_timers(self.clock.now_ns())
         except Exception as exc:
-            log_event(log, "live.kernel_error", logging.ERROR, error=repr(exc), event="timers")
+            log_event(log, "live.kernel_error", logging.ERROR, error=repr(exc), during="timers")
             self.request_stop(f"kernel error: {type(exc).__name__}: {exc}")
             commands = []
         finally:
@@ -446,10 +468,9 @@ class LiveProcess:
             self._journal_state()
 
     def _risk_event(self, event: RiskEvent) -> None:
-        body = {"event": event.event, **{k: v for k, v in asdict(event).items() if k != "event"}}
+        body = {"event": event.event, "market_ts": event.ts, **dict(event.fields)}
         self._journal("risk", body)
-        log_event(log, event.event, risk=True, **{k: str(v) for k, v in body.items()
-                                                   if k not in ("event",)})  # fmt: skip
+        log_event(log, event.event, **{k: v for k, v in body.items() if k != "event"})
         if event.event.startswith("risk.state"):
             self._journal_state()
 
@@ -552,16 +573,8 @@ class LiveProcess:
                 self.notifier.status(self._status_line(why))
             if not self._events and not self._draining and self._timer is None:
                 self._arm_timer()
-            if (
-                self.opts.mode == "sim"
-                and self.child is not None
-                and not self.opts.synthetic
-                and self.opts.replay is not None
-                and self._md_seen
-                and self._md_wall
-                and time.monotonic() - max(self._md_wall.values()) > DATA_END_S
-            ):
-                self.request_stop("the replayed market data ended")
+            if self.gateway is not None and self.gateway.session_closed:
+                self.request_stop(f"the venue closed its session: {self.gateway.session_closed}")
 
     def _check_health(self, lag: float) -> tuple[bool, str]:
         gateway, kernel = self.gateway, self.kernel
@@ -670,7 +683,7 @@ class LiveProcess:
             "af_reports": len(rec.working),
         }  # fmt: skip
         self._journal("reconcile.report", report)
-        log_event(log, "live.reconcile", **{k: str(v) for k, v in report.items()})
+        log_event(log, "live.reconcile", report=report)
         if positions:
             self.summary.reconciled.append(f"flattened {positions}")
             self.notifier.status(f"reconciling: flattening {positions} found at the venue")
@@ -698,7 +711,12 @@ class LiveProcess:
                 )  # fmt: skip
                 self._journal("flatten.order", {"symbol": symbol, "qty": -net})
                 with contextlib.suppress(NotConnected):
-                    await gateway.new_order(req, wait=True, timeout=5.0)
+                    order = await gateway.new_order(req, wait=True, timeout=5.0)
+                    with contextlib.suppress(TimeoutError):
+                        await gateway.wait_for(lambda: order.is_terminal, 5.0)
+                    side = Side.SELL if net > 0 else Side.BUY
+                    for fill in order.fills:
+                        self._reconcile_fills.append((symbol, side, fill.qty, fill.price))
             positions = await self._venue_positions()
         return not positions
 
@@ -750,10 +768,14 @@ class LiveProcess:
         flat = False
         if gateway.logged_on:
             try:
-                positions = await self._venue_positions(min(5.0, max(0.5, deadline - time.monotonic())))
+                positions = await self._venue_positions(
+                    min(5.0, max(0.5, deadline - time.monotonic()))
+                )
                 flat = not positions
                 if positions:
-                    flat = await self._flatten_venue(positions, max(1.0, deadline - time.monotonic()))
+                    flat = await self._flatten_venue(
+                        positions, max(1.0, deadline - time.monotonic())
+                    )
             except (NotConnected, TimeoutError):
                 flat = False
         self.summary.flat_confirmed = flat
@@ -766,8 +788,8 @@ class LiveProcess:
         self._journal("shutdown.end", {"flat_confirmed": flat, "reason": reason})
         self._write_status("stopped" if flat else "stopped NOT FLAT")
         if not flat:
-            log_event(log, "live.not_flat", logging.CRITICAL,
-                      reason="flat not confirmed by the venue; broker-side stops left working")  # fmt: skip
+            why = "flat not confirmed by the venue; broker-side stops left working"
+            log_event(log, "live.not_flat", logging.CRITICAL, reason=why)
             return EXIT_NOT_FLAT
         return EXIT_OK
 
@@ -811,7 +833,8 @@ def format_summary(summary: Summary) -> str:
 
     lines = [
         f"session ended: {summary.reason or 'stopped'}",
-        f"flat at the venue: {'yes (its position report)' if summary.flat_confirmed else 'NOT CONFIRMED'}",
+        "flat at the venue: "
+        + ("yes (its position report)" if summary.flat_confirmed else "NOT CONFIRMED"),
         f"day P&L: {usd(summary.day_net_cents)}",
     ]  # fmt: skip
     for name, cents in sorted(summary.sleeve_pnl_cents.items()):
