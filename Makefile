@@ -10,7 +10,7 @@ UV := $(PYTHON) -m uv
 EXAMPLE_REPLAY := examples/rules_replay.csv
 CODE := bot fix
 
-.PHONY: help setup run lint type security unit test lock clean
+.PHONY: help setup run replay-rules lint type security unit test lock clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -24,7 +24,10 @@ $(VENV)/.synced: requirements-dev.lock pyproject.toml
 
 setup: $(VENV)/.synced  ## create .venv from the hash-pinned lock (builds quickfix once, then cached)
 
-run: setup  ## the main job: replay the Topstep rules over the shipped example day file
+run: setup  ## the main job: the bot trading the simulator over FIX (real ES day, 60x, <= 3 min)
+	$(VENV)/bin/topstep-quant run --speed 60 --duration 180
+
+replay-rules: setup  ## replay the Topstep rules over the shipped example day file
 	$(VENV)/bin/topstep-quant rules replay $(EXAMPLE_REPLAY)
 
 lint: setup  ## black --check, ruff and the import layering (lint-imports)

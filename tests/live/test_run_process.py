@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.exchange.orders import STOP, STOP_LIMIT
 from tests.live.helpers import (
     monitor_positions,
     start_bot,
@@ -24,12 +25,13 @@ from tests.live.helpers import (
     venue_positions,
 )
 
+STOP_TYPES = (str(STOP), str(STOP_LIMIT))
 pytestmark = pytest.mark.timeout(150)
 
 
 def _has_position_and_stop(server: object) -> bool:
     positions = venue_positions(server)  # type: ignore[arg-type]
-    stops = [o for o in venue_orders(server) if "stop" in o[1].lower()]  # type: ignore[arg-type]
+    stops = [o for o in venue_orders(server) if o[1] in STOP_TYPES]  # type: ignore[arg-type]
     return bool(positions) and bool(stops)
 
 
@@ -98,7 +100,7 @@ def test_kill9_keeps_the_stop_and_a_restart_reconciles(tmp_path: Path) -> None:
         bot.signal(signal.SIGKILL)
         bot.finish()
         held = venue_positions(server)
-        stops = [o for o in venue_orders(server) if "stop" in o[1].lower()]
+        stops = [o for o in venue_orders(server) if o[1] in STOP_TYPES]
         assert held and stops, "kill -9 must leave the broker stop in place"
         # restart: reconciled before any new order, the day resumed (not restarted)
         again = start_bot(state, port, "--synthetic")
