@@ -34,6 +34,7 @@ from fix.mdbook import LevelBook
 from fix.orders import (
     PENDING,
     OrderRequest,
+    OrderState,
     OrderTracker,
     OrderUpdate,
     TrackedOrder,
@@ -98,7 +99,11 @@ class GatewayStats:
     app_in: int = 0
     session_rejects: int = 0
     duplicates: int = 0
+    out_of_order: int = 0
+    unknown_state: int = 0
+    business_rejects: int = 0
     resends_suppressed: int = 0
+    initiator_restarts: int = 0
     last_inbound: float = 0.0
 
 
@@ -166,6 +171,9 @@ class Reconciliation:
     mass_status_req_id: str = ""
     working: list[FixFields] = field(default_factory=list)
     mass_status_done: bool = False
+    # orders the tracker held as working when the request went out: any the answer does not
+    # list are not working at the venue (the answer is the truth), and are asked how they ended
+    expected: list[TrackedOrder] = field(default_factory=list)
     positions_req_id: str = ""
     positions: list[PositionRow] = field(default_factory=list)
     positions_done: bool = False
@@ -440,11 +448,11 @@ class FixGateway:
 
     async def status(self, order: TrackedOrder, timeout: float = 5.0) -> TrackedOrder:
         """Ask the venue for the order's state and wait for the answer (or the timeout)."""
-        seen = len(self.tracker.seen_exec_ids)
+        seen = self.tracker.reports_applied
         self.request_status(order)
         with contextlib.suppress(TimeoutError):
             await self.wait_for(
-                lambda: len(self.tracker.seen_exec_ids) > seen or order.status_unknown, timeout
+                lambda: self.tracker.reports_applied > seen or order.status_unknown, timeout
             )
         return order
 
@@ -514,6 +522,7 @@ class FixGateway:
             self.reconciliation = Reconciliation(
                 mass_status_req_id=self._next_req_id("MS"),
                 positions_req_id=self._next_req_id("POS"),
+                expected=self.tracker.working(),
             )
             self._send(messages.mass_status_request(self.reconciliation.mass_status_req_id))
             self._send(
@@ -531,7 +540,9 @@ class FixGateway:
         elif kind == "9":
             update = self.tracker.apply_cancel_reject(f)
             if update is not None:
-                self.updates.put_nowait(update)
+                self._publish(update, f)
+        elif kind == "j":
+            self._on_business_reject(f)
         elif kind in ("W", "X"):
             self._on_market_data(f)
         elif kind == "Y":
@@ -547,22 +558,74 @@ class FixGateway:
     def _on_execution_report(self, f: FixFields, received_ns: int) -> None:
         rec = self.reconciliation
         mass_id = f.get(584)
-        if mass_id and mass_id == rec.mass_status_req_id:
+        mass_done = False
+        if mass_id and mass_id == rec.mass_status_req_id and not rec.mass_status_done:
             if f.get(37) != "NONE":
                 rec.working.append(f)
-            if f.get(912) == "Y" or f.get(911) == "0":
-                rec.mass_status_done = True
+            mass_done = f.get(912) == "Y" or f.get(911) == "0"
         clid = f.get(11) or ""
         sent = self._sent_ns.pop(clid, None)
         if sent is not None:
             self.rtt_samples_ns.append(received_ns - sent)
         update = self.tracker.apply_execution_report(f)
-        if update is None:
-            return
-        if update.duplicate:
-            self.stats.duplicates += 1
-            return
+        if update is not None:
+            if update.duplicate:
+                self.stats.duplicates += 1
+            else:
+                self._publish(update, f)
+        elif f.get(150) in ("F", "1", "2", "G", "H"):
+            self._unplaced(f)
+        if mass_done:
+            rec.mass_status_done = True
+            self._settle_mass_status(rec)
+
+    def _publish(self, update: OrderUpdate, f: FixFields) -> None:
+        """Queue an update for the user; log what the tracker could not place or took late."""
+        if update.out_of_order:
+            self.stats.out_of_order += 1
+            log_event(log, "fix_out_of_order_report", logging.WARNING,
+                      cl_ord_id=update.order.cl_ord_id, state=str(update.order.state),
+                      exec_type=f.get(150), ord_status=f.get(39), exec_id=f.get(17))  # fmt: skip
+        if update.unknown:
+            self.stats.unknown_state += 1
+            log_event(log, "fix_unknown_state", logging.WARNING, cl_ord_id=update.order.cl_ord_id,
+                      order_id=update.order.order_id, reason=update.unknown,
+                      exec_id=f.get(17))  # fmt: skip
         self.updates.put_nowait(update)
+
+    def _unplaced(self, f: FixFields) -> None:
+        """A trade report the tracker could not even adopt: logged and counted, never silent."""
+        self.stats.unknown_state += 1
+        log_event(log, "fix_unknown_state", logging.ERROR, reason="unplaceable trade report",
+                  report=repr(f))  # fmt: skip
+
+    def _settle_mass_status(self, rec: Reconciliation) -> None:
+        """The mass-status answer is the truth about which orders work: any order the tracker
+        held as working that it does not list has ended at the venue; ask each how."""
+        listed: set[str] = set()
+        for report in rec.working:
+            listed.update(v for v in (report.get(11), report.get(41), report.get(37)) if v)
+        for order in rec.expected:
+            if order.is_terminal or order.state is OrderState.PENDING_NEW:
+                continue  # pending orders were already asked about by ClOrdID at logon
+            ids = {*order.history, order.order_id or ""}
+            if order.pending_cl_ord_id:
+                ids.add(order.pending_cl_ord_id)
+            if ids & listed:
+                continue
+            self._publish(
+                self.tracker.mark_not_working(order, "not in the venue's mass-status answer"),
+                FixFields([]),
+            )
+            with contextlib.suppress(NotConnected):
+                self.request_status(order)
+
+    def _on_business_reject(self, f: FixFields) -> None:
+        """BusinessMessageReject (j): the venue could not process a request at all."""
+        self.stats.business_rejects += 1
+        log_event(log, "fix_business_reject", logging.WARNING, ref_msg_type=f.get(372),
+                  ref_id=f.get(379), reason=f.get(380), text=f.get(58))  # fmt: skip
+        self.session_rejects.append(f)
 
     def _on_position(self, f: FixFields) -> None:
         rec = self.reconciliation
