@@ -78,6 +78,10 @@ def _stop_and_release(holder: list[Any]) -> None:
 
 
 SPIN_WINDOW_S = 0.05  # poll drive: spin this long after activity, then poll every interval
+# Failed logon windows in a row after which the initiator is replaced: QuickFIX's initiator can
+# get stuck for good (a connect that fails to create its socket, e.g. EMFILE, leaves the session
+# "pending" on an invalid socket that nothing ever retries).
+REBUILD_AFTER_FAILURES = 3
 
 
 class NotConnected(Exception):
@@ -222,6 +226,7 @@ class FixGateway:
         self._req_seq = 0
         self._logged_on = False
         self._initiator: Any = None
+        self._running = False
         self._app: GatewayApp | None = None
         self._bridge: LoopBridge[Inbound] | None = None
         self._pump: asyncio.Task[None] | None = None
@@ -245,14 +250,8 @@ class FixGateway:
             # QuickFIX keeps one global registry: a second live session with this id would be
             # unregistered by the first one's destructor, and the engine then crashes.
             raise RuntimeError(f"FIX session {self._sid.toString()} already exists in-process")
-        settings = session_settings(initiator_settings_text(self.cfg))
-        store = fix.FileStoreFactory(settings)
-        if self.cfg.file_log:
-            self._initiator = fix.SocketInitiator(
-                self._app, store, settings, fix.FileLogFactory(settings)
-            )
-        else:
-            self._initiator = fix.SocketInitiator(self._app, store, settings)
+        self._initiator = self._new_initiator()
+        self._running = True
         self._pump = asyncio.create_task(self._run_pump(), name="fix-gateway-pump")
         self._supervisor = asyncio.create_task(self._reconnect_backoff(), name="fix-backoff")
         if self.drive == "poll":
@@ -262,10 +261,38 @@ class FixGateway:
         log_event(log, "fix_gateway_started", host=self.cfg.host, port=self.cfg.port,
                   begin_string=self.cfg.begin_string)  # fmt: skip
 
+    def _new_initiator(self) -> Any:
+        settings = session_settings(initiator_settings_text(self.cfg))
+        store = fix.FileStoreFactory(settings)
+        if self.cfg.file_log:
+            return fix.SocketInitiator(self._app, store, settings, fix.FileLogFactory(settings))
+        return fix.SocketInitiator(self._app, store, settings)
+
+    async def _rebuild_initiator(self) -> None:
+        """Replace the initiator (stopped and released first: QuickFIX's session registry is
+        global).  A failure (say, no descriptor for the store yet) is logged; the backoff loop
+        tries again later."""
+        loop = asyncio.get_running_loop()
+        self.stats.initiator_restarts += 1
+        log_event(log, "fix_initiator_restart", logging.WARNING,
+                  restarts=self.stats.initiator_restarts)  # fmt: skip
+        if self._initiator is not None:
+            holder, self._initiator = [self._initiator], None
+            await asyncio.shield(loop.run_in_executor(None, _stop_and_release, holder))
+        try:
+            initiator = self._new_initiator()
+            if self.drive != "poll":
+                await loop.run_in_executor(None, initiator.start)
+        except Exception as exc:  # QuickFIX reports its errors as RuntimeError/ConfigError
+            log_event(log, "fix_initiator_restart_failed", logging.ERROR, error=repr(exc))
+            return
+        self._initiator = initiator
+
     async def stop(self, logout_wait_s: float = 2.0) -> None:
         """Log out (bounded wait), then stop the initiator off the loop thread."""
-        if self._initiator is None:
+        if not self._running:
             return
+        self._running = False
         if self._supervisor is not None:
             self._supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -281,8 +308,9 @@ class FixGateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
             self._poller = None
-        holder, self._initiator = [self._initiator], None
-        await asyncio.get_running_loop().run_in_executor(None, _stop_and_release, holder)
+        if self._initiator is not None:
+            holder, self._initiator = [self._initiator], None
+            await asyncio.get_running_loop().run_in_executor(None, _stop_and_release, holder)
         if self._pump is not None:
             self._pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -303,10 +331,17 @@ class FixGateway:
             await self.wait_for(lambda: self._logged_on, 1e9)
             await self.wait_for(lambda: not self._logged_on, 1e9)
             delay = base
+            failures = 0
             while not self._logged_on:
+                if failures >= REBUILD_AFTER_FAILURES:
+                    failures = 0
+                    await self._rebuild_initiator()
                 session = fix.Session.lookupSession(self._sid)
-                if session is None:
-                    return
+                if session is None:  # no initiator (a rebuild failed): wait, then try again
+                    failures = REBUILD_AFTER_FAILURES
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, cap)
+                    continue
                 if session.isLoggedOn() or session.sentLogon():  # QuickFIX got there first
                     with contextlib.suppress(TimeoutError):
                         await self.wait_for(lambda: self._logged_on, self.cfg.logon_timeout_s)
@@ -324,6 +359,7 @@ class FixGateway:
                     with contextlib.suppress(TimeoutError):
                         await self.wait_for(lambda: self._logged_on, self.cfg.logon_timeout_s)
                 delay = min(delay * 2, cap)
+                failures += 0 if self._logged_on else 1
 
     async def _notify(self) -> None:
         """Wake `wait_for` callers after a change that did not come from an inbound message."""
@@ -338,9 +374,9 @@ class FixGateway:
         inbound message, so a reply is picked up within microseconds; otherwise poll every
         `poll_interval_s`, so an idle session costs little CPU.
         """
-        poll = self._initiator.poll
-        while self._initiator is not None:
-            poll()
+        while self._running:
+            if self._initiator is not None:
+                self._initiator.poll()
             idle = time.monotonic() - self._last_activity > SPIN_WINDOW_S
             await asyncio.sleep(self.poll_interval_s if idle else 0)
 
