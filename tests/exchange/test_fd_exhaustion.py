@@ -9,23 +9,19 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 
 from tests.exchange.rawfix import RawFixClient
+from tests.fdlimit import start_child
 from tests.venue import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
-
 CHILD = """
-import json, os, resource, sys, time
+import json, sys, time
 sys.path.insert(0, {root!r})
 from pathlib import Path
-_soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+from tests.fdlimit import exhaust, limit_descriptors, release
+limit_descriptors(256)
 from bot.exchange.acceptor import ExchangeServer, ListenerSettings, default_venue
 from tests.venue import TODAY, exchange_config
 listener = ListenerSettings(health_interval_s=0.3, probe_timeout_s=0.5)
@@ -36,17 +32,12 @@ print(json.dumps({{"acceptor_port": srv.acceptor_port}}), flush=True)
 held = []
 for line in sys.stdin:
     if line.strip() == "exhaust":
-        for _ in range(2):  # twice: a probe in flight frees its socket when it ends
-            try:
-                while True:
-                    held.append(os.open("/dev/null", os.O_RDONLY))
-            except OSError:
-                time.sleep(0.7)
+        exhaust(held)
+        time.sleep(0.7)
+        exhaust(held)  # again: a probe in flight frees its socket when it ends
         print("exhausted", flush=True)
     elif line.strip() == "release":
-        for fd in held:
-            os.close(fd)
-        held = []
+        release(held)
         print("released", flush=True)
     else:
         print(json.dumps({{"restarts": srv.acceptor_restarts,
@@ -72,12 +63,7 @@ def _logs_on(port: int, deadline: float) -> bool:
 
 def test_the_simulator_recovers_from_file_descriptor_exhaustion(tmp_path: Path) -> None:
     port = free_port()
-    code = textwrap.dedent(CHILD).format(root=str(ROOT), port=port, state=str(tmp_path / "x"))
-    with (tmp_path / "child.log").open("wb") as err:
-        child = subprocess.Popen(
-            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=err, text=True,
-        )  # fmt: skip
+    child = start_child(CHILD, tmp_path / "child.log", port=port, state=str(tmp_path / "x"))
     assert child.stdin is not None and child.stdout is not None
     try:
         acceptor_port = json.loads(child.stdout.readline())["acceptor_port"]
@@ -106,25 +92,19 @@ def test_the_simulator_recovers_from_file_descriptor_exhaustion(tmp_path: Path) 
 
 
 GUARD_CHILD = """
-import os, resource, sys, time
+import sys
 sys.path.insert(0, {root!r})
-_soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (128, hard))
+from tests.fdlimit import exhaust, limit_descriptors, release
+limit_descriptors(128)
 from bot.exchange.guard import FixGuard
 guard = FixGuard("127.0.0.1", {port}, {backend})
 guard.start()
 print("ready", flush=True)
-held = []
 sys.stdin.readline()
-try:
-    while True:
-        held.append(os.open("/dev/null", os.O_RDONLY))
-except OSError:
-    pass
+held = exhaust([])
 print("exhausted", flush=True)
 sys.stdin.readline()
-for fd in held:
-    os.close(fd)
+release(held)
 print("released", flush=True)
 sys.stdin.readline()
 print(guard.stats.accept_errors, flush=True)
@@ -135,11 +115,8 @@ guard.stop()
 def test_the_guard_keeps_accepting_after_running_out_of_descriptors(tmp_path: Path) -> None:
     backend = socket.create_server(("127.0.0.1", 0))
     port = free_port()
-    code = textwrap.dedent(GUARD_CHILD).format(
-        root=str(ROOT), port=port, backend=backend.getsockname()[1]
-    )
-    child = subprocess.Popen(
-        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    child = start_child(
+        GUARD_CHILD, tmp_path / "guard.log", port=port, backend=backend.getsockname()[1]
     )
     assert child.stdin is not None and child.stdout is not None
 

@@ -7,23 +7,19 @@ failed logon windows.  The gateway runs in a child process with a low RLIMIT_NOF
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import quickfix as fix
 
 from bot.exchange.acceptor import ExchangeServer
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fdlimit import start_child
 
 CHILD = """
-import asyncio, os, resource, sys
+import asyncio, sys
 sys.path.insert(0, {root!r})
 from pathlib import Path
-_soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+from tests.fdlimit import exhaust, limit_descriptors, release
+limit_descriptors(256)
 import uvloop
 from fix.gateway import FixGateway
 from tests.fix.conftest import gateway_config
@@ -36,22 +32,12 @@ async def main():
     await gw.wait_logged_on(10)
     print("logged_on", flush=True)
     await asyncio.to_thread(sys.stdin.readline)
-    held = []
-
-    def exhaust():
-        try:
-            while True:
-                held.append(os.open("/dev/null", os.O_RDONLY))
-        except OSError:
-            pass
-
-    exhaust()
+    held = exhaust([])
     print("exhausted", flush=True)
     await gw.wait_for(lambda: not gw.logged_on, 10)
-    exhaust()  # the descriptor of the connection just closed
+    exhaust(held)  # the descriptor of the connection just closed
     await asyncio.sleep(4)  # reconnect attempts find no descriptor
-    for fd in held:
-        os.close(fd)
+    release(held)
     try:
         await gw.wait_for(lambda: gw.logged_on, 30)
         print("relogged", gw.stats.initiator_restarts, flush=True)
@@ -66,12 +52,7 @@ uvloop.run(main())
 def test_the_gateway_reconnects_after_running_out_of_descriptors(
     exchange: ExchangeServer, port: int, tmp_path: Path
 ) -> None:
-    code = textwrap.dedent(CHILD).format(root=str(ROOT), port=port, state=str(tmp_path / "gw"))
-    with (tmp_path / "child.log").open("wb") as err:
-        child = subprocess.Popen(
-            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=err, text=True,
-        )  # fmt: skip
+    child = start_child(CHILD, tmp_path / "child.log", port=port, state=str(tmp_path / "gw"))
     assert child.stdin is not None and child.stdout is not None
     try:
         assert child.stdout.readline().strip() == "logged_on"
