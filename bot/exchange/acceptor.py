@@ -43,7 +43,7 @@ from fix.wire import FixFields, price_text
 log = logging.getLogger("bot.exchange")
 
 SUPPORTED = frozenset({"D", "F", "G", "H", "AF", "AN", "V"})
-UNHEALTHY_PROBES = 2  # consecutive unanswered probes before the acceptor is restarted
+UNHEALTHY_PROBES = 3  # consecutive unanswered probes before the acceptor is restarted
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,7 @@ class ListenerSettings:
     logon_timeout_s: float = 10.0
     max_message_bytes: int = 64 * 1024
     health_interval_s: float = 2.0
-    probe_timeout_s: float = 1.0
+    probe_timeout_s: float = 2.0  # generous: a false alarm costs every session a reconnect
 
 
 def probe_listener(port: int, timeout: float) -> bool | None:

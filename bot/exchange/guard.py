@@ -128,11 +128,12 @@ class GuardStats:
 class _Pair:
     """One client connection and its relay connection to QuickFIX."""
 
-    __slots__ = ("backend", "client", "framer", "opened", "to_backend", "to_client")
+    __slots__ = ("backend", "client", "connected", "framer", "opened", "to_backend", "to_client")
 
     def __init__(self, client: socket.socket, backend: socket.socket, max_bytes: int) -> None:
         self.client = client
         self.backend = backend
+        self.connected = False  # the non-blocking connect to QuickFIX has completed
         self.framer = Framer(max_bytes)
         self.opened = time.monotonic()
         self.to_backend = bytearray()
@@ -304,6 +305,17 @@ class FixGuard:
 
     def _flush(self, pair: _Pair, dest: socket.socket) -> None:
         pending = pair.to_backend if dest is pair.backend else pair.to_client
+        if dest is pair.backend and not pair.connected:
+            error = dest.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if error:
+                self.stats.backend_errors += 1
+                self._close(pair)
+                return
+            try:
+                dest.getpeername()
+            except OSError:  # still connecting: keep the bytes, wait to be writable
+                return
+            pair.connected = True
         try:
             while pending:
                 sent = dest.send(pending)
@@ -321,6 +333,13 @@ class FixGuard:
             self._sel.modify(dest, events, "b" if dest is pair.backend else "c")
 
     def _close(self, pair: _Pair) -> None:
+        """Close both legs, after a last non-blocking try to pass on what is still held (a
+        Logout just before the other side closed)."""
+        for dest, pending in ((pair.client, pair.to_client), (pair.backend, pair.to_backend)):
+            if pending:
+                with contextlib.suppress(OSError):
+                    dest.send(pending)
+                pending.clear()
         for sock in (pair.client, pair.backend):
             if self._pairs.pop(sock, None) is not None:
                 with contextlib.suppress(KeyError, ValueError):
