@@ -258,11 +258,13 @@ class MatchingEngine:
             stop, _, oid = heapq.heappop(buys)
             order = self._live_stop(oid, stop)
             if order is not None:
+                order.triggered = True  # a second heap entry (re-parked, same stop) is stale
                 elected.append(order)
         while sells and -sells[0][0] >= price:
             neg, _, oid = heapq.heappop(sells)
             order = self._live_stop(oid, -neg)
             if order is not None:
+                order.triggered = True
                 elected.append(order)
         return elected
 
@@ -281,7 +283,6 @@ class MatchingEngine:
             for order in self._elected_by(price):
                 rounds += 1
                 del self.orders[order.order_id]
-                order.triggered = True
                 self.events.append(Triggered(order))
                 self._execute(order)
         prints.clear()

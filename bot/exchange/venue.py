@@ -13,7 +13,6 @@ any report about them leaves (`checkpoint`), and restored on start.
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -157,7 +156,7 @@ class Venue:
         self._trades: dict[ContractKey, list[Trade]] = {}
         self._next_order_id = 1
         self._next_exec_id = 1
-        self._exec_prefix = base36(time.time_ns() // 1_000_000)  # replaced by open_state's run
+        self._exec_prefix = ""  # open_state's persisted run; none in memory (deterministic)
         self._used_clids: set[tuple[str, str]] = set()  # every (owner, ClOrdID) ever received
         self._clids_of: dict[int, list[str]] = {}  # every ClOrdID an owner's order has had
         self.journal: VenueJournal | None = None
@@ -313,6 +312,8 @@ class Venue:
     def _exec_id(self) -> str:
         eid = self._next_exec_id
         self._next_exec_id += 1
+        if not self._exec_prefix:  # in memory (tests, backtests): E1, E2, ... as always
+            return f"E{eid}"
         return f"E{self._exec_prefix}-{base36(eid)}"
 
     def _listed(self, instrument: Instrument, contract: Contract) -> bool:

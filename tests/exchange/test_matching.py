@@ -188,3 +188,14 @@ def test_a_stop_replaced_through_the_last_trade_triggers() -> None:
     eng.submit(stop)
     assert eng.replace(stop, 1, None, 99)  # at the engine level: moved through the market
     assert stop.triggered and fills_of(eng, 10) == [(102, 1)]
+
+
+def test_a_stop_re_parked_at_the_same_price_triggers_once() -> None:
+    eng = MatchingEngine()
+    stop = SimOrder(10, BUY, STOP, 1, stop_px=101)
+    eng.submit(stop)
+    assert eng.replace(stop, 2, None, 101)  # same stop: a second heap entry for it
+    eng.submit(limit(1, SELL, 101, 5))
+    eng.submit(limit(2, BUY, 101, 1))  # prints 101: elects the stop once
+    assert [e.order.order_id for e in eng.events if isinstance(e, Triggered)] == [10]
+    assert stop.cum_qty == 2
