@@ -259,15 +259,18 @@ class ExchangeServer:
         old_port = self.acceptor_port
         log_event(log, "exchange_acceptor_restart", logging.ERROR, port=old_port,
                   sessions=sorted(self.logged_on))  # fmt: skip
-        self._logout_all("exchange restarting its listener", 1.0)
-        self._release_acceptor()
-        leaked = close_listening_socket(old_port)
-        self._start_acceptor()
+        try:
+            if self._acceptor is not None:
+                self._logout_all("exchange restarting its listener", 1.0)
+                self._release_acceptor()
+            leaked = close_listening_socket(old_port)
+            self._start_acceptor()  # may fail (no descriptor yet): the probes ask again
+        finally:
+            self._unhealthy = 0
+            self._restart_queued = False
         if self.guard is not None:
             self.guard.backend_port = self.acceptor_port
         self.acceptor_restarts += 1
-        self._unhealthy = 0
-        self._restart_queued = False
         log_event(log, "exchange_acceptor_restarted", logging.WARNING, port=self.acceptor_port,
                   closed_listeners=leaked)  # fmt: skip
 
@@ -290,7 +293,7 @@ class ExchangeServer:
 
     def stop(self, logout_wait_s: float = 2.0) -> None:
         """Log every session out, then stop without QuickFIX's 10 s logout wait."""
-        if self._acceptor is None:
+        if self._worker is None or self._stopping.is_set():
             return
         self._logout_all("exchange shutting down", logout_wait_s)
         self._stopping.set()
