@@ -27,9 +27,10 @@ setup: $(VENV)/.synced  ## create .venv from the hash-pinned lock (builds quickf
 run: setup  ## the main job: replay the Topstep rules over the shipped example day file
 	$(VENV)/bin/topstep-quant rules replay $(EXAMPLE_REPLAY)
 
-lint: setup  ## black --check and ruff
+lint: setup  ## black --check, ruff and the import layering (lint-imports)
 	$(VENV)/bin/black --check --quiet $(CODE) tests
 	$(VENV)/bin/ruff check $(CODE) tests
+	$(VENV)/bin/lint-imports --no-cache
 
 type: setup  ## mypy --strict on bot/ and fix/
 	$(VENV)/bin/mypy --strict $(CODE)

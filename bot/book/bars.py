@@ -6,26 +6,11 @@ not a price anyone trades at).  Intervals without trades produce no bar.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bot.model.market import Bar
+
+__all__ = ["Bar", "BarBuilder"]
 
 NS_PER_SECOND = 1_000_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class Bar:
-    start_ns: int
-    end_ns: int
-    open: int
-    high: int
-    low: int
-    close: int
-    volume: int
-    trades: int
-    notional: int  # sum of price * size, ticks x lots
-
-    @property
-    def vwap(self) -> float:
-        return self.notional / self.volume if self.volume else float(self.close)
 
 
 class BarBuilder:

@@ -15,7 +15,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from typing import Protocol, TypeAlias, cast
+from typing import NoReturn, Protocol, TypeAlias, cast
 
 from bot import __version__
 from bot.cli.errors import UserInputError
@@ -32,12 +32,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "book": ("bot.cli.book_cmd", "replay a Databento MBO file and print the final book"),
     "exchange": ("bot.cli.exchange_cmd", "run the FIX exchange simulator (foreground)"),
+    "backtest": (
+        "bot.cli.backtest_cmd",
+        "run the sleeves, portfolio, risk and execution on history",
+    ),
 }
 BENCHMARKS: dict[str, tuple[str, str]] = {
     "montecarlo": ("bot.cli.montecarlo_cmd", "Monte Carlo paths per second (JSON)"),
     "book": ("bot.cli.book_cmd", "order book replay speed on an MBO file"),
     "matching": ("bot.cli.exchange_cmd", "orders per second of the matching engine"),
     "fix-rtt": ("bot.cli.exchange_cmd", "loopback FIX round trip: D sent to New received"),
+    "backtest": ("bot.cli.backtest_cmd", "backtest speed on bars or an MBO day"),
 }
 COMMAND_MODULES: tuple[str, ...] = tuple(
     dict.fromkeys(m for m, _ in (*COMMANDS.values(), *BENCHMARKS.values()))
@@ -49,6 +54,14 @@ Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 class CommandModule(Protocol):
     def register(self, commands: Subparsers, bench: Subparsers) -> None: ...
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Argument errors as one line (no usage block) and exit status 2, like every other error.
+    Sub-parsers inherit the class, so every command behaves the same; `-h` still shows usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def modules_for(argv: Sequence[str] | None) -> tuple[str, ...]:
@@ -66,7 +79,7 @@ def modules_for(argv: Sequence[str] | None) -> tuple[str, ...]:
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The parser for `argv` (every command fully when None); commands whose module is not
     needed are listed by name and help only."""
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = OneLineParser(
         prog="topstep-quant",
         description="TopstepQuant: CME micro futures in a Topstep 50K account, under its rules.",
     )

@@ -1,0 +1,1 @@
+"""Application wiring: the one place settings meet the domain (factories for the kernel)."""

@@ -1,0 +1,77 @@
+"""A recording `SleeveContext` for unit tests of one sleeve's decisions (the kernel's real
+context is exercised by the kernel and backtest tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.book.l2 import PriceBook
+from bot.instruments.specs import MICROS, Instrument
+from bot.strategy.base import RestingOrder, SleevePnl
+from bot.strategy.intents import Intent, Quotes, QuoteSide, TargetPosition
+
+
+@dataclass
+class RecordingContext:
+    sleeve: str = "test"
+    now: int = 0
+    positions: dict[str, int] = field(default_factory=dict)
+    state: str = "ACTIVE"
+    books: dict[str, PriceBook] = field(default_factory=dict)
+    intents: list[Intent] = field(default_factory=list)
+    logs: list[str] = field(default_factory=list)
+
+    def now_ns(self) -> int:
+        return self.now
+
+    def instrument(self, symbol: str) -> Instrument:
+        return MICROS[symbol]
+
+    def book(self, symbol: str) -> PriceBook | None:
+        return self.books.get(symbol)
+
+    def position(self, symbol: str) -> int:
+        return self.positions.get(symbol, 0)
+
+    def pnl(self, symbol: str | None = None) -> SleevePnl:
+        return SleevePnl(0, 0.0, 0, 0, 0, 0)
+
+    def resting(self, symbol: str) -> list[RestingOrder]:
+        return []
+
+    def risk_state(self) -> str:
+        return self.state
+
+    def risk_budget_cents(self) -> int:
+        return 50_000
+
+    def target(
+        self,
+        symbol: str,
+        qty: int,
+        stop_ticks: int | None = None,
+        take_profit_ticks: int | None = None,
+        time_stop_ns: int | None = None,
+    ) -> None:
+        self.intents.append(
+            TargetPosition(symbol, qty, stop_ticks, take_profit_ticks, time_stop_ns)
+        )
+
+    def quote(
+        self, symbol: str, bid: QuoteSide | None, ask: QuoteSide | None, stop_offset_ticks: int
+    ) -> None:
+        self.intents.append(Quotes(symbol, bid, ask, stop_offset_ticks))
+
+    def set_timer(self, name: str, at_ns: int) -> None: ...
+
+    def cancel_timer(self, name: str) -> None: ...
+
+    def log(self, message: str, **fields: Any) -> None:
+        self.logs.append(message)
+
+    def targets(self) -> list[TargetPosition]:
+        return [i for i in self.intents if isinstance(i, TargetPosition)]
+
+    def quotes(self) -> list[Quotes]:
+        return [i for i in self.intents if isinstance(i, Quotes)]
