@@ -418,10 +418,9 @@ class Venue:
         return qty, price, stop_px
 
     def cancel(self, owner: str, cl_ord_id: str, orig_cl_ord_id: str) -> list[Report]:
-        if not self.claim_cl_ord_id(owner, cl_ord_id):
-            order = self._by_clid.get((owner, orig_cl_ord_id))
-            return [_duplicate(owner, cl_ord_id, orig_cl_ord_id, order, "1")]
         order = self._by_clid.get((owner, orig_cl_ord_id))
+        if not self.claim_cl_ord_id(owner, cl_ord_id):
+            return [_duplicate(owner, cl_ord_id, orig_cl_ord_id, order, "1")]
         if order is None:
             return [_cancel_reject(owner, cl_ord_id, orig_cl_ord_id, None, "1", 1, "unknown order")]
         key = self._contract_of[order.order_id]
