@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bot.book.l3 import OrderBook, SortedInts, new_sorted_ints
+from bot.book.l3 import OrderBook
+from bot.book.ladder import PriceLadder
 from bot.book.types import Level, Side
 
 BID = 0
@@ -17,14 +18,13 @@ ASK = 1
 
 
 class PriceBook:
-    """L2 book: per side a dict ``price -> (size, count)`` and a sorted list of prices."""
+    """L2 book: per side a dict ``price -> (size, count)`` and the prices in a `PriceLadder`."""
 
-    __slots__ = ("_best", "_levels", "_prices")
+    __slots__ = ("_levels", "_prices")
 
     def __init__(self) -> None:
         self._levels: tuple[dict[int, tuple[int, int]], dict[int, tuple[int, int]]] = ({}, {})
-        self._prices: tuple[SortedInts, SortedInts] = (new_sorted_ints(), new_sorted_ints())
-        self._best: list[int | None] = [None, None]
+        self._prices = (PriceLadder(BID), PriceLadder(ASK))
 
     @classmethod
     def from_orders(cls, book: OrderBook, depth: int | None = None) -> PriceBook:
@@ -44,14 +44,9 @@ class PriceBook:
         if size <= 0:
             if levels.pop(price, None) is not None:
                 prices.remove(price)
-                if self._best[s] == price:
-                    self._best[s] = (prices[-1] if s == BID else prices[0]) if len(prices) else None
             return True
         if price not in levels:
-            prices.add(price)
-            best = self._best[s]
-            if best is None or (price > best if s == BID else price < best):
-                self._best[s] = price
+            prices.insert(price)
         levels[price] = (size, count)
         return True
 
@@ -68,33 +63,32 @@ class PriceBook:
         for s in (BID, ASK) if side is None else (int(side),):
             self._levels[s].clear()
             self._prices[s].clear()
-            self._best[s] = None
 
     def best_price(self, side: Side | int) -> int | None:
-        return self._best[side]
+        return self._prices[side].best()
 
     def level(self, side: Side | int, price: int) -> Level | None:
         row = self._levels[side].get(price)
         return None if row is None else Level(price, row[0], row[1])
 
     def best(self, side: Side | int) -> Level | None:
-        price = self._best[side]
+        price = self._prices[side].best()
         return None if price is None else self.level(side, price)
 
     def top(self) -> tuple[int | None, int, int | None, int]:
         """(bid price, bid size, ask price, ask size); sizes 0 when a side is empty."""
-        bid, ask = self._best
+        bid, ask = self._prices[BID].best(), self._prices[ASK].best()
         bid_size = 0 if bid is None else self._levels[BID][bid][0]
         ask_size = 0 if ask is None else self._levels[ASK][ask][0]
         return bid, bid_size, ask, ask_size
 
     def is_locked_or_crossed(self) -> bool:
-        bid, ask = self._best
+        bid, ask = self._prices[BID].best(), self._prices[ASK].best()
         return bid is not None and ask is not None and bid >= ask
 
     def prices(self, side: Side | int) -> Iterator[int]:
         """Level prices best first (do not update while iterating)."""
-        return reversed(self._prices[side]) if side == BID else iter(self._prices[side])
+        return self._prices[side].best_first()
 
     def depth(self, side: Side | int, n: int) -> list[Level]:
         levels = self._levels[side]
