@@ -35,7 +35,7 @@ class PriceBook:
                 out.set_level(side, level.price, level.size, level.orders)
         return out
 
-    def set_level(self, side: Side | int, price: int, size: int, count: int = 0) -> bool:
+    def set_level(self, side: int, price: int, size: int, count: int = 0) -> bool:
         """Replace a level's size and count; size <= 0 removes it.  False for a bad side."""
         if side not in (BID, ASK):
             return False
@@ -50,7 +50,7 @@ class PriceBook:
         levels[price] = (size, count)
         return True
 
-    def set_top(self, side: Side | int, price: int | None, size: int, count: int = 0) -> bool:
+    def set_top(self, side: int, price: int | None, size: int, count: int = 0) -> bool:
         """Make this the side's only level (MBP-1 knows nothing deeper); None empties the side."""
         if side not in (BID, ASK):
             return False
@@ -59,19 +59,19 @@ class PriceBook:
             self.set_level(side, price, size, count)
         return True
 
-    def clear(self, side: Side | int | None = None) -> None:
+    def clear(self, side: int | None = None) -> None:
         for s in (BID, ASK) if side is None else (int(side),):
             self._levels[s].clear()
             self._prices[s].clear()
 
-    def best_price(self, side: Side | int) -> int | None:
+    def best_price(self, side: int) -> int | None:
         return self._prices[side].best()
 
-    def level(self, side: Side | int, price: int) -> Level | None:
+    def level(self, side: int, price: int) -> Level | None:
         row = self._levels[side].get(price)
         return None if row is None else Level(price, row[0], row[1])
 
-    def best(self, side: Side | int) -> Level | None:
+    def best(self, side: int) -> Level | None:
         price = self._prices[side].best()
         return None if price is None else self.level(side, price)
 
@@ -86,11 +86,11 @@ class PriceBook:
         bid, ask = self._prices[BID].best(), self._prices[ASK].best()
         return bid is not None and ask is not None and bid >= ask
 
-    def prices(self, side: Side | int) -> Iterator[int]:
+    def prices(self, side: int) -> Iterator[int]:
         """Level prices best first (do not update while iterating)."""
         return self._prices[side].best_first()
 
-    def depth(self, side: Side | int, n: int) -> list[Level]:
+    def depth(self, side: int, n: int) -> list[Level]:
         levels = self._levels[side]
         out: list[Level] = []
         for price in self.prices(side):

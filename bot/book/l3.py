@@ -86,7 +86,7 @@ class OrderBook:
         self.bids = BookSide(BID)
         self.asks = BookSide(ASK)
 
-    def _side(self, side: Side | int) -> BookSide:
+    def _side(self, side: int) -> BookSide:
         if side == BID:
             return self.bids
         if side == ASK:
@@ -95,9 +95,9 @@ class OrderBook:
 
     # ---------------------------------------------------------------- updates
 
-    def add(self, order_id: int, side: Side | int, price: int, size: int) -> bool:
+    def add(self, order_id: int, side: int, price: int, size: int) -> bool:
         """Rest a new order at the back of its level.  False on a duplicate id, bad side or size."""
-        if size <= 0 or order_id in self._orders:
+        if size <= 0:
             return False
         if side == BID:
             book_side = self.bids
@@ -106,11 +106,18 @@ class OrderBook:
         else:
             return False
         level = book_side.levels.get(price)
+        fresh = level is None
         if level is None:
             level = book_side.open(price)
+        orders = self._orders
+        known = len(orders)
+        orders.setdefault(order_id, level)  # one lookup for "new id?" and the insert
+        if len(orders) == known:  # a duplicate id: undo the level just opened for it
+            if fresh:
+                book_side.close(level)
+            return False
         level.orders[order_id] = size
         level.size += size
-        self._orders[order_id] = level
         return True
 
     def cancel(self, order_id: int, size: int | None = None) -> bool:
@@ -141,9 +148,18 @@ class OrderBook:
         if level is None or size <= 0:
             return False
         resting = level.orders[order_id]
-        if price != level.price:
-            self._remove(order_id, level, resting)
-            self.add(order_id, level.side, price, size)
+        if price != level.price:  # to the back of the new level; the side does not change
+            del level.orders[order_id]
+            level.size -= resting
+            book_side = self.bids if level.side == BID else self.asks
+            if not level.orders:
+                book_side.close(level)
+            target = book_side.levels.get(price)
+            if target is None:
+                target = book_side.open(price)
+            target.orders[order_id] = size
+            target.size += size
+            self._orders[order_id] = target
         elif size > resting:
             del level.orders[order_id]
             level.orders[order_id] = size
@@ -181,7 +197,7 @@ class OrderBook:
             return None
         return Order(order_id, Side(level.side), level.price, level.orders[order_id])
 
-    def best_price(self, side: Side | int) -> int | None:
+    def best_price(self, side: int) -> int | None:
         """Best bid (highest) or best ask (lowest) price in ticks, None when the side is empty."""
         best = self._side(side).best
         return None if best is None else best.price
@@ -207,33 +223,33 @@ class OrderBook:
         bid, ask = self.bids.best, self.asks.best
         return bid is not None and ask is not None and bid.price >= ask.price
 
-    def level_size(self, side: Side | int, price: int) -> int:
+    def level_size(self, side: int, price: int) -> int:
         """Total resting size at a price (0 when there is no level)."""
         level = self._side(side).levels.get(price)
         return 0 if level is None else level.size
 
-    def level_count(self, side: Side | int, price: int) -> int:
+    def level_count(self, side: int, price: int) -> int:
         """Number of orders resting at a price (0 when there is no level)."""
         level = self._side(side).levels.get(price)
         return 0 if level is None else len(level.orders)
 
-    def prices(self, side: Side | int) -> Iterator[int]:
+    def prices(self, side: int) -> Iterator[int]:
         """Level prices best first.  Do not update the book while iterating; copy with list()."""
         return self._side(side).ladder.best_first()
 
-    def orders_at(self, side: Side | int, price: int) -> list[tuple[int, int]]:
+    def orders_at(self, side: int, price: int) -> list[tuple[int, int]]:
         """``(order_id, size)`` at one price in time priority (a copy: safe to update after)."""
         level = self._side(side).levels.get(price)
         return [] if level is None else list(level.orders.items())
 
-    def front_order(self, side: Side | int) -> tuple[int, int] | None:
+    def front_order(self, side: int) -> tuple[int, int] | None:
         """``(order_id, size)`` of the first order in the queue at the best price, or None."""
         best = self._side(side).best
         if best is None:
             return None
         return next(iter(best.orders.items()))
 
-    def depth(self, side: Side | int, n: int) -> list[Level]:
+    def depth(self, side: int, n: int) -> list[Level]:
         """Up to `n` levels best first as `Level(price, size, count)`."""
         book_side = self._side(side)
         levels = book_side.levels

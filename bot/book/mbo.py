@@ -49,14 +49,18 @@ class MboBook:
 
     `bid_px, bid_sz, ask_px, ask_sz` hold the top of book as of the last F_LAST (None / 0 for an
     empty side): the only moments the book is consistent, so readers never see a half-applied
-    event.  `book` is the live L3 book for depth, queues and orders.
+    event.  `book` is the live L3 book for depth, queues and orders.  (The top is kept in plain
+    int fields and a price is made None-able only when read: the compiled replay then publishes
+    it at every F_LAST without allocating.)
     """
 
     __slots__ = (
+        "_ask",
+        "_bid",
+        "_has_ask",
+        "_has_bid",
         "anomalies",
-        "ask_px",
         "ask_sz",
-        "bid_px",
         "bid_sz",
         "book",
         "crossed_preopen",
@@ -91,18 +95,27 @@ class MboBook:
         self.last_ts_recv = 0
         self.last_sequence = 0
         self.in_snapshot = False
-        self.bid_px: int | None = None
+        self._bid = self._ask = 0  # prices of the published top, valid when _has_bid/_has_ask
+        self._has_bid = self._has_ask = False
         self.bid_sz = 0
-        self.ask_px: int | None = None
         self.ask_sz = 0
         self.on_state = on_state
         self.on_trade = on_trade
 
     @property
+    def bid_px(self) -> int | None:
+        """Best bid price (ticks) as of the last F_LAST, None when the side was empty."""
+        return self._bid if self._has_bid else None
+
+    @property
+    def ask_px(self) -> int | None:
+        """Best ask price (ticks) as of the last F_LAST, None when the side was empty."""
+        return self._ask if self._has_ask else None
+
+    @property
     def tradable(self) -> bool:
         """Safe to quote on: valid, in continuous trading, and neither locked nor crossed."""
-        bid, ask = self.bid_px, self.ask_px
-        crossed = bid is not None and ask is not None and bid >= ask
+        crossed = self._has_bid and self._has_ask and self._bid >= self._ask
         return self.valid and self.phase is Phase.CONTINUOUS and not crossed
 
     # ---------------------------------------------------------------- state changes
@@ -125,7 +138,7 @@ class MboBook:
     def _rebuild(self) -> None:
         """Clear the book for an R or the start of a snapshot; the book is valid again."""
         self.book.clear()
-        self.bid_px = self.ask_px = None
+        self._has_bid = self._has_ask = False
         self.bid_sz = self.ask_sz = 0
         if not self.valid:
             self.valid = True
@@ -186,16 +199,18 @@ class MboBook:
                 bid = bids.best
                 ask = asks.best
                 if bid is None:
-                    self.bid_px = None
+                    self._has_bid = False
                     self.bid_sz = 0
                 else:
-                    self.bid_px = bid.price
+                    self._has_bid = True
+                    self._bid = bid.price
                     self.bid_sz = bid.size
                 if ask is None:
-                    self.ask_px = None
+                    self._has_ask = False
                     self.ask_sz = 0
                 else:
-                    self.ask_px = ask.price
+                    self._has_ask = True
+                    self._ask = ask.price
                     self.ask_sz = ask.size
                     if bid is not None and bid.price >= ask.price and not in_snapshot:
                         self._crossed(ts)
