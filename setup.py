@@ -25,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 def _native_config() -> tuple[str, list[str], str]:
     """PURE_ENV, COMPILED_MODULES and GROUP from bot/_native.py, by parsing, not importing."""
     found: dict[str, Any] = {}
+    target: ast.expr
     for node in ast.parse((HERE / "bot" / "_native.py").read_text(encoding="utf-8")).body:
         if isinstance(node, ast.AnnAssign) and node.value is not None:
             target, value = node.target, node.value
@@ -52,6 +53,16 @@ class OptionalBuildExt(build_ext):
                 built = Path(self.get_ext_fullpath(ext.name))
                 built.unlink(missing_ok=True)
             _say(f"compiling the core failed ({exc}); installing pure Python (same results)")
+            return
+        # A source edit that leaves the C unchanged recompiles nothing: stamp the extensions so
+        # bot._native's staleness check (source newer than the build) sees this build as current.
+        for ext in self.extensions:
+            for built in (
+                Path(self.get_ext_fullpath(ext.name)),
+                HERE / self.get_ext_filename(ext.name),
+            ):
+                if built.exists():
+                    os.utime(built)
 
 
 def _extensions() -> list[Any]:
