@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from bot.model.orders import Order, OrderType
 from bot.model.side import Side
 
-
 # One vocabulary: the risk engine approves the same `Order` every layer uses.
 OrderRequest = Order
+
 
 @dataclass(frozen=True, slots=True)
 class Decision:
