@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.montecarlo_cmd",
     "bot.cli.book_cmd",
     "bot.cli.exchange_cmd",
+    "bot.cli.backtest_cmd",
 )
 
 Handler = Callable[[argparse.Namespace, Settings], int]

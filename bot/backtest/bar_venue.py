@@ -1,0 +1,113 @@
+"""The bar venue: fills our orders from OHLC bars without ever using a price the bot could not
+have traded at after deciding.
+
+A bar carries no path, so the rules are conservative and documented:
+
+- An order takes part only from the first bar that *starts* at or after its arrival at the
+  venue (decision time + latency); a replaced order counts as arriving again.  An order decided
+  on a bar's close therefore trades at a later price than that close.
+- At a bar's open: market orders fill at the open (plus slippage); a limit the open trades
+  through fills at the open; a stop the open has gapped through fills at the open (plus
+  slippage): the worse of trigger and open, so gaps are honoured.
+- During the bar (reported at its end): a stop whose trigger the high/low reached fills at the
+  trigger (plus slippage); a limit fills at its price only if the bar traded *through* it
+  (low < buy price, high > sell price): a touch is not a fill.
+- A stop and a same-side limit (a bracket's stop and target) both reached in one bar: the stop
+  fills and the limit does not in that bar (the adverse path is assumed).
+- A triggered stop-limit becomes a limit from the next bar.  No partial fills, no volume cap.
+- At the end of the data, market orders still waiting fill at the last close (plus slippage):
+  there is no later price, and the end-of-data flatten must complete.
+"""
+
+from __future__ import annotations
+
+from bot.backtest.own_orders import OwnOrderVenue, Working
+from bot.model.fills import Liquidity
+from bot.model.market import Bar
+from bot.model.orders import OrderType
+from bot.model.side import Side
+
+MARKET, LIMIT, STOP, STOP_LIMIT = (
+    OrderType.MARKET,
+    OrderType.LIMIT,
+    OrderType.STOP,
+    OrderType.STOP_LIMIT,
+)
+
+
+class BarVenueClient(OwnOrderVenue):
+    """An `ExecutionClient` over bar data; the bar feed calls `bar_open` and `bar_close`."""
+
+    name = "bars"
+
+    def _arrived(self, working: Working, now_ns: int) -> None:
+        working.active = False  # waits for the next bar's open
+        if self.ended and working.type is MARKET:
+            self._fill_at_last_close(working, now_ns)
+
+    def bar_open(self, bar: Bar) -> None:
+        book = self.working[bar.symbol]
+        if not book:
+            return
+        op = bar.open
+        now = bar.start_ns
+        taker = Liquidity.TAKER
+        for w in list(book.values()):
+            w.active = True
+            kind = w.type
+            if kind is MARKET:
+                self.fill(w, self.slippage.worse(w.side, op), now, taker)
+            elif kind is LIMIT:
+                if w.limit_fills_at(op):
+                    self.fill(w, op, now, taker)
+            elif not w.triggered and w.stop_reached(op):
+                w.triggered = True
+                if kind is STOP:
+                    self.fill(w, self.slippage.worse(w.side, op), now, taker)
+                elif w.limit_fills_at(op):
+                    self.fill(w, op, now, taker)
+            elif w.triggered and w.limit_fills_at(op):  # a stop-limit turned limit earlier
+                self.fill(w, op, now, taker)
+
+    def bar_close(self, bar: Bar) -> None:
+        self.last_price[bar.symbol] = bar.close
+        book = self.working[bar.symbol]
+        if not book:
+            return
+        now = bar.end_ns
+        high, low = bar.high, bar.low
+        stopped: set[Side] = set()
+        fresh: set[str] = set()
+        for w in list(book.values()):
+            if not w.active or w.triggered:
+                continue
+            if w.stop_reached(high if w.side is Side.BUY else low):
+                w.triggered = True
+                assert w.trigger is not None
+                if w.type is STOP:
+                    stopped.add(w.side)
+                    self.fill(w, self.slippage.worse(w.side, w.trigger), now, Liquidity.TAKER)
+                else:
+                    fresh.add(w.order.order_id)  # a limit from the next bar on
+        for w in list(book.values()):
+            if not w.active or not w.triggered or w.price is None or w.type is MARKET:
+                continue
+            if w.side in stopped or w.order.order_id in fresh:
+                continue
+            if w.limit_fills_at(low if w.side is Side.BUY else high):
+                self.fill(w, w.price, now, Liquidity.MAKER)
+
+    def end_of_data(self, now_ns: int) -> None:
+        """No bar follows: waiting market orders fill at the last close (see module doc)."""
+        self.ended = True
+        for book in self.working.values():
+            for w in list(book.values()):
+                if w.type is MARKET:
+                    self._fill_at_last_close(w, now_ns)
+
+    def _fill_at_last_close(self, working: Working, now_ns: int) -> None:
+        close = self.last_price.get(working.order.symbol)
+        if close is None:
+            self.cancel_unfilled(working, now_ns, "no_liquidity")
+        else:
+            self.fill(working, self.slippage.worse(working.side, close), now_ns, Liquidity.TAKER)
