@@ -184,7 +184,7 @@ def test_a_gap_through_the_stop_past_the_safety_line_flattens_and_halts_for_the_
     gap = Bar(
         data[-1].end_ns, data[-1].end_ns + MIN5, 19_620, 19_621, 19_619, 19_620, 10, 0, 0, "MES"
     )
-    data += [gap] + bars([19_620] * 6, gap.end_ns)
+    data += [gap, *bars([19_620] * 6, gap.end_ns)]
     run([sleeve], data, record, share=1.0)  # the whole buffer for one sleeve
     kernel = record.kernel
     assert kernel is not None and not kernel.switched_off
