@@ -1,0 +1,1 @@
+"""The FIX exchange simulator: matching engine, accounts, market flow, faults."""
