@@ -10,8 +10,9 @@ Decoding (NautilusTrader's own Databento loader, to `OrderBookDelta` objects) is
 timed pass applies every delta to a fresh `OrderBook(BookType.L3_MBO)` and reads best bid/ask
 price and size at every delta flagged F_LAST, as the project's bench reads its top of book; a
 second mode applies each F_LAST event as one `OrderBookDeltas` batch.  Prints one JSON object:
-median-pass rates, one delta at a time and batched, plus peak RSS.  The loader drops trades
-(T records), so NautilusTrader applies fewer records than the project's book from the same file.
+median-pass, best-pass and CPU-time rates, one delta at a time and batched, plus peak RSS.  The
+loader drops trades (T records), so NautilusTrader applies fewer records than the project's book
+from the same file.
 """
 
 from __future__ import annotations
@@ -32,10 +33,10 @@ from nautilus_trader.model.enums import BookType
 F_LAST = 1 << 7
 
 
-def one_at_a_time(deltas: list[OrderBookDelta]) -> tuple[float, Any]:
+def one_at_a_time(deltas: list[OrderBookDelta]) -> tuple[float, float, Any]:
     book = OrderBook(deltas[0].instrument_id, BookType.L3_MBO)
     top: Any = None
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     for delta in deltas:
         book.apply_delta(delta)
         if delta.flags & F_LAST:
@@ -45,13 +46,13 @@ def one_at_a_time(deltas: list[OrderBookDelta]) -> tuple[float, Any]:
                 book.best_ask_price(),
                 book.best_ask_size(),
             )
-    return time.perf_counter() - start, top
+    return time.perf_counter() - start, time.process_time() - start_cpu, top
 
 
-def batched(events: list[OrderBookDeltas]) -> tuple[float, Any]:
+def batched(events: list[OrderBookDeltas]) -> tuple[float, float, Any]:
     book = OrderBook(events[0].instrument_id, BookType.L3_MBO)
     top: Any = None
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     for event in events:
         book.apply_deltas(event)
         top = (
@@ -60,7 +61,7 @@ def batched(events: list[OrderBookDeltas]) -> tuple[float, Any]:
             book.best_ask_price(),
             book.best_ask_size(),
         )
-    return time.perf_counter() - start, top
+    return time.perf_counter() - start, time.process_time() - start_cpu, top
 
 
 def events_of(deltas: list[OrderBookDelta]) -> list[OrderBookDeltas]:
@@ -92,9 +93,11 @@ def main() -> None:
     batched(events)
     single = [one_at_a_time(deltas) for _ in range(args.passes)]
     grouped = [batched(events) for _ in range(args.passes)]
-    seconds = statistics.median(s for s, _ in single)
-    batch_seconds = statistics.median(s for s, _ in grouped)
-    bid, bid_size, ask, ask_size = single[-1][1]
+    seconds = statistics.median(s for s, _, _ in single)
+    cpu_seconds = statistics.median(c for _, c, _ in single)
+    batch_seconds = statistics.median(s for s, _, _ in grouped)
+    batch_cpu_seconds = statistics.median(c for _, c, _ in grouped)
+    bid, bid_size, ask, ask_size = single[-1][2]
     print(
         json.dumps(
             {
@@ -103,9 +106,12 @@ def main() -> None:
                 "events": len(events),
                 "seconds": round(seconds, 6),
                 "deltas_per_s": round(len(deltas) / seconds),
-                "best_deltas_per_s": round(len(deltas) / min(s for s, _ in single)),
+                "best_deltas_per_s": round(len(deltas) / min(s for s, _, _ in single)),
+                "cpu_deltas_per_s": round(len(deltas) / cpu_seconds),
                 "batched_seconds": round(batch_seconds, 6),
                 "batched_deltas_per_s": round(len(deltas) / batch_seconds),
+                "batched_best_deltas_per_s": round(len(deltas) / min(s for s, _, _ in grouped)),
+                "batched_cpu_deltas_per_s": round(len(deltas) / batch_cpu_seconds),
                 "passes": args.passes,
                 "final_top": [str(bid), str(bid_size), str(ask), str(ask_size)],
                 "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,

@@ -33,8 +33,9 @@ COMPILED_MODULES: tuple[str, ...] = (
     "bot.book.mbo",
     "bot.book.mbp",
     "bot.book.tape",
-    "bot.marketdata.records",
 )
+# Not bot.marketdata.records: its time is in databento_dbn's attribute getters, which compiled
+# code calls the same way; measured compiled it decoded slower (0.55 vs 0.62 M records/s).
 _STALE_AFTER_S = 2.0  # a wheel's files are written in any order, within moments of each other
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
