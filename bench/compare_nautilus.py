@@ -1,6 +1,6 @@
 """Order book replay, ours against NautilusTrader's, on one file in one run (`make bench-nautilus`).
 
-    python bench/compare_nautilus.py FILE [--rounds 3] [--passes 15] [--nt-python PYTHON]
+    python bench/compare_nautilus.py FILE [--rounds 5] [--passes 15] [--nt-python PYTHON]
 
 Each round runs, one after the other, `topstep-quant bench book FILE` with the compiled core,
 the same with TOPSTEP_PURE_PYTHON=1, and `bench/nautilus_book.py FILE` in NautilusTrader's
@@ -36,7 +36,7 @@ def _run(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("file")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--passes", type=int, default=15)
     parser.add_argument("--nt-python", default="/tmp/venv-nt/bin/python")
     args = parser.parse_args()
