@@ -27,7 +27,7 @@ from bot.engine.sessions import SessionSchedule
 from bot.execution.engine import ExecutionEngine, ExecutionOutput
 from bot.instruments.specs import Instrument
 from bot.model.clock import Clock, TimerQueue
-from bot.model.commands import Command, SubmitOrder
+from bot.model.commands import Command
 from bot.model.events import (
     BarEvent,
     BookDelta,
@@ -390,7 +390,10 @@ class TradingKernel:
     def _apply(self, out: ExecutionOutput) -> list[Command]:
         """Deliver fills and updates to sleeves, count what happened; the commands owed."""
         commands = list(out.commands)
-        self.orders_sent += sum(1 for c in commands if isinstance(c, SubmitOrder))
+        self.orders_sent += out.orders_sent
+        self._pending_actions.extend(out.risk_actions)  # acted on in `_after_event`
+        for name, reason in out.switched_off:
+            self.log(name, "sleeve switched off", {"reason": reason})
         for sleeve_name, fill in out.fills:
             self._record_fill(sleeve_name, fill)
             sleeve = self._sleeve(sleeve_name)

@@ -254,6 +254,9 @@ class ExecutionEngine:
                 self._log(now_ns, "execution.cancel_resent", order_id=o.order_id)
                 self._cancel(t, now_ns, out, "cancel not answered: sent again")
         out.extend(self.sync(now_ns, touched))
+        # with room under the cap, what sync still wanted has gone: nothing is held back
+        # (else a quote no longer wanted keeps its deadline at `now` and the driver spins)
+        self._throttled = {s for s in self._throttled if not self.rate.allows(s, now_ns)}
         return out
 
     def resync_stops(
@@ -944,6 +947,8 @@ class ExecutionEngine:
         if t is not None:
             t.filled += fill.qty
             t.status = OrderStatus.PARTIALLY_FILLED
+            if t.pending == "new":  # a fill is the venue's acknowledgement too
+                t.pending = ""
             if t.order.purpose == Purpose.QUOTE and t.order.price_ticks is not None:
                 self.queue.resize(t.order.order_id, t.order.price_ticks, t.remaining)
             if (t.venue_qty if t.pending == "replace" else t.remaining) <= 0 or (

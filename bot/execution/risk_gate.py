@@ -5,6 +5,7 @@ without touching the order logic."""
 from __future__ import annotations
 
 from bot.model.orders import Order
+from bot.model.side import Side
 from bot.model.units import to_datetime
 from bot.risk.engine import RiskAction, RiskEngine, WorkingOrder
 from bot.risk.orders import Decision
@@ -36,8 +37,8 @@ class RiskGate:
     def on_fill(
         self, order_id: str, symbol: str, side: int, qty: int, price: int, now_ns: int
     ) -> list[RiskAction]:
-        from bot.model.side import Side
-
+        """A fill of any order (one the engine never approved is applied with its symbol and
+        side, and the engine blocks and asks to flatten)."""
         return self.engine.on_fill(
             order_id, qty, price, to_datetime(now_ns), symbol=symbol, side=Side(side)
         )

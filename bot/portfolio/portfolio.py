@@ -21,7 +21,7 @@ Rules (tested in tests/portfolio):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -373,7 +373,7 @@ class Portfolio:
                 stop = served.stop_ticks
             self.book(sleeve, fill.symbol).apply(part, stop)
             out.append((sleeve, part))
-        self._check_drawdowns(fill.ts_ns)
+        self._check_drawdowns(fill.ts_ns, [s for s, _ in out])
         return out
 
     def attribute_stop(self, fill: Fill) -> list[tuple[str, Fill]]:
@@ -415,10 +415,13 @@ class Portfolio:
         if self._buffer_cents is not None or symbol not in self._marks:
             self._bump(symbol)  # budget clamps move with the mark; a first mark prices orders
         self._marks[symbol] = price_ticks
-        for (_, sym), book in self._books.items():
+        moved: list[str] = []  # only open lots move a sleeve's P&L
+        for (sleeve, sym), book in self._books.items():
             if sym == symbol:
                 book.mark_ticks = price_ticks
-        return self._check_drawdowns(now_ns)
+                if book.lots:
+                    moved.append(sleeve)
+        return self._check_drawdowns(now_ns, sorted(moved))
 
     def mark_of(self, symbol: str) -> int | None:
         return self._marks.get(symbol)
@@ -426,9 +429,12 @@ class Portfolio:
     def drawdown_cents(self, sleeve: str) -> int:
         return max(0, self._peak.get(sleeve, 0) - self.net_cents(sleeve))
 
-    def _check_drawdowns(self, now_ns: int) -> list[tuple[str, str]]:
+    def _check_drawdowns(self, now_ns: int, sleeves: Iterable[str]) -> list[tuple[str, str]]:
+        """Peaks and limits of the sleeves whose P&L may have moved."""
         off: list[tuple[str, str]] = []
-        for sleeve in self.sleeves:
+        for sleeve in sleeves:
+            if sleeve not in self.allocations:
+                continue
             net = self.net_cents(sleeve)
             self._peak[sleeve] = max(self._peak.get(sleeve, 0), net)
             limit = self.allocations[sleeve].max_drawdown_cents

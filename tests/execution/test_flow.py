@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.model.commands import CancelOrder, ReplaceOrder, SubmitOrder
-from bot.model.events import OrderAccepted, OrderCanceled
+from bot.model.events import OrderAccepted, OrderCanceled, OrderFilled
+from bot.model.fills import Fill
 from bot.model.orders import OrderType, Purpose, TimeInForce
 from bot.model.side import Side
 from bot.strategy.intents import Quotes, TargetPosition
@@ -204,3 +205,15 @@ def test_an_unanswered_cancel_is_sent_again() -> None:
     assert rig.engine.check_timeouts(rig.now + 1).commands == []
     again = rig.engine.check_timeouts(rig.now + 2_000_000_000)
     assert again.commands == [CancelOrder(quote.order_id, "MES", "cancel not answered: sent again")]
+
+
+def test_a_fill_before_the_acknowledgement_acknowledges_the_order() -> None:
+    rig = Rig(stop_ack_timeout_ns=2_000_000_000)
+    rig.venue.silent_stops = True
+    rig.target("a", 3, 19_950)
+    (stop,) = rig.submitted(Purpose.STOP)
+    assert rig.engine.orders[stop.order_id].pending == "new"
+    early = Fill(rig.tick(), stop.order_id, "MES", Side.SELL, 1, 19_950, 37, leaves_qty=2)
+    rig.engine.on_event(OrderFilled(rig.now, early), rig.now)
+    assert rig.engine.orders[stop.order_id].pending != "new"
+    assert rig.net == 2 and rig.engine.stop_failure("MES") is None
