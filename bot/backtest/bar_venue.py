@@ -83,7 +83,7 @@ class BarVenueClient(OwnOrderVenue):
                 continue
             if w.stop_reached(high if w.side is Side.BUY else low):
                 w.triggered = True
-                assert w.trigger is not None
+                assert w.trigger is not None  # nosec B101
                 if w.type is STOP:
                     stopped.add(w.side)
                     self.fill(w, self.slippage.worse(w.side, w.trigger), now, Liquidity.TAKER)

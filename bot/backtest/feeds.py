@@ -86,7 +86,7 @@ class BarFeed:
 
     def step(self) -> None:
         bar = self._bar
-        assert bar is not None
+        assert bar is not None  # nosec B101
         if not self._opened:
             self._opened = True
             self.client.bar_open(bar)

@@ -78,7 +78,7 @@ class QuoteVenueClient(OwnOrderVenue):
                 continue
             if any(w.stop_reached(p) for p in trades):
                 w.triggered = True
-                assert w.trigger is not None
+                assert w.trigger is not None  # nosec B101
                 if w.type is OrderType.STOP:
                     touch = self._opposite(w)
                     price = w.trigger

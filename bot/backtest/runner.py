@@ -217,7 +217,7 @@ class Backtest:
                 send(kernel.fire_timers(ts), ts)
                 due = next_timer()
             else:
-                assert feed is not None
+                assert feed is not None  # nosec B101
                 feed.step()
             if progress is not None:
                 turns += 1

@@ -209,7 +209,7 @@ def _timed(
         attach(backtest)
         stats = backtest.run()
         seconds.append(stats.elapsed_s)
-    assert kernel is not None
+    assert kernel is not None  # nosec B101
     median = statistics.median(seconds)
     return {"seconds": round(median, 4), "records": stats.records, "events": stats.events,
             "rate": round(stats.records / median) if median > 0 else None,

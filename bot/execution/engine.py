@@ -604,7 +604,7 @@ class ExecutionEngine:
                     if t is not None:
                         self._cancel(t, now_ns, out, "quote pulled")
                     continue
-                assert quotes is not None
+                assert quotes is not None  # nosec B101
                 offset = quotes.stop_offset_ticks
                 if t is None:
                     self._new_quote(sleeve, symbol, side, want, offset, now_ns, out)
