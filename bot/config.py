@@ -6,11 +6,12 @@ with one line naming the variable and what is allowed (see `ConfigError`).
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +21,8 @@ AccountProfileName = Literal["xfa-50k", "combine-50k"]
 
 # Topstep requires flat before 15:10 CT; the bot's own cutoff must be strictly earlier.
 TOPSTEP_FLAT_BY = time(15, 10)
+TOPSTEP_ZONE = "America/Chicago"
+_HHMM = re.compile(r"[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?", re.ASCII)
 SECRET_FIELDS = frozenset({"topstep_api_pass"})
 
 
@@ -57,8 +60,15 @@ class Settings(BaseSettings):
     fee_metal_energy_micro: Decimal = Field(
         default=Decimal("0.62"), ge=0, max_digits=8, decimal_places=2
     )
-    bot_timezone: str = "America/Chicago"
+    bot_timezone: str = "America/Chicago"  # Topstep's clock: nothing else is accepted
     flat_by_cutoff: time = time(15, 0)
+    # How Topstep counts micros against lot limits: 1 (a micro is a full lot: Combine, XFA and
+    # Live Funded on every platform but TopstepX, so the bot's FIX route) or 10 (TopstepX).
+    micros_per_lot: int = 1
+    flatten_retry_s: float = Field(default=5.0, gt=0, le=300)  # repeat a flatten request after
+    stop_grace_ms: int = Field(default=2000, ge=0, le=60_000)  # a fill's stop must be working by
+    mark_jump_pct: Decimal = Field(default=Decimal("2"), gt=0, le=50)  # a bigger jump is suspect
+    mark_confirmations: int = Field(default=3, ge=1, le=100)  # marks that confirm a jump
     state_dir: Path = Path("state")
     market_data_dir: Path = Path("../shared/data")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -81,18 +91,38 @@ class Settings(BaseSettings):
 
     @field_validator("bot_timezone")
     @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("must be an IANA time zone name such as America/Chicago") from exc
+    def _chicago_only(cls, value: str) -> str:
+        if value != TOPSTEP_ZONE:
+            raise ValueError(
+                f"must be {TOPSTEP_ZONE}: Topstep's trading day, cutoff and 17:00 boundary "
+                "are Chicago time"
+            )
+        return value
+
+    @field_validator("flat_by_cutoff", mode="before")
+    @classmethod
+    def _local_time_text(cls, value: object) -> object:
+        """Only a plain HH:MM[:SS] Chicago time: no zone, no offset, no date."""
+        if isinstance(value, str) and not _HHMM.fullmatch(value.strip()):
+            raise ValueError("must be an HH:MM Chicago time (no zone or offset) before 15:10")
         return value
 
     @field_validator("flat_by_cutoff")
     @classmethod
     def _before_topstep_flat_by(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError("must be an HH:MM Chicago time (no zone or offset) before 15:10")
         if value >= TOPSTEP_FLAT_BY:
             raise ValueError("must be an HH:MM time before 15:10 (Topstep's flat-by time)")
+        return value
+
+    @field_validator("micros_per_lot")
+    @classmethod
+    def _lot_counting(cls, value: int) -> int:
+        if value not in (1, 10):
+            raise ValueError(
+                "must be 1 (a micro is a full lot: FIX, Rithmic, ...) or 10 (TopstepX)"
+            )
         return value
 
     @field_validator("fix_data_dictionary")
@@ -112,7 +142,7 @@ class Settings(BaseSettings):
 
     @property
     def timezone(self) -> ZoneInfo:
-        return ZoneInfo(self.bot_timezone)
+        return ZoneInfo(TOPSTEP_ZONE)
 
 
 def _describe(error: dict[str, Any]) -> str:

@@ -86,16 +86,23 @@ def run_days(
     With `record`, a snapshot of the state and the day's arrays is appended per day."""
     days, n_paths = rows.shape
     state = PathState.initial(rules, n_paths)
+    # The scaling plan: each distinct limit gets its own table of rows, looked up per path.
+    limits = rules.possible_limits()
+    slot = np.zeros(max(limits) + 1, dtype=np.intp)
+    slot[list(limits)] = np.arange(len(limits)) * history.rows
+    nets, lows = history.capped_tables(limits) if history.capped else (history.net, history.low)
     balances = np.empty((days, len(FAN_PERCENTILES)), dtype=np.float64)
     floors = np.empty(days, dtype=np.float64)
     profits = np.empty(days, dtype=np.float64)
     for day in range(days):
         index = rows[day].astype(np.intp)  # gathers run 3x faster with native indices
+        if history.capped:
+            index = index + slot[state.limit]
         arrays = step(
             rules,
             state,
-            history.net[index],
-            history.low[index],
+            nets[index],
+            lows[index],
             day + 1,
             target,
             auto_payout_min_balance,

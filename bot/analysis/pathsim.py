@@ -36,6 +36,10 @@ class PathRules:
     payout_cap: int
     payout_num: int
     payout_den: int
+    # The scaling plan: (balance strictly above, lots) ascending; lots capped at max_lots.
+    tiers: tuple[tuple[int, int], ...] = ()
+    max_lots: int = 5
+    micros_per_lot: int = 1
 
     @classmethod
     def from_account(cls, rules: AccountRules) -> PathRules:
@@ -55,7 +59,24 @@ class PathRules:
             payout_cap=rules.payout_cap_cents,
             payout_num=num,
             payout_den=den,
+            tiers=tuple((t.above_balance_cents, t.max_lots) for t in rules.scaling),
+            max_lots=rules.max_lots,
+            micros_per_lot=rules.micros_per_lot,
         )
+
+    def possible_limits(self) -> tuple[int, ...]:
+        """Every position limit a path can have, in micros (0: a failed path)."""
+        lots = {min(t, self.max_lots) for _, t in self.tiers} or {self.max_lots}
+        return (0, *sorted(n * self.micros_per_lot for n in lots))
+
+    def limit_micros(self, balance: Cents) -> Cents:
+        """Next day's position limit in micros from each path's EOD balance (the vector twin
+        of `AccountRules.micros_for_balance`)."""
+        lots = np.full(balance.shape, self.tiers[0][1] if self.tiers else self.max_lots)
+        for above, tier_lots in self.tiers:
+            lots = np.where(balance > above, tier_lots, lots)
+        limit: Cents = np.minimum(lots, self.max_lots).astype(np.int64) * self.micros_per_lot
+        return limit
 
     def payout_share(self, balance: Cents) -> Cents:
         """floor(balance * num / den) without overflow; equals int(balance * fraction) for
@@ -84,14 +105,16 @@ class PathState:
     payouts: Cents
     dll_days: Cents
     target_day: Cents  # 1-based day the profit first reached the target; 0 = not (yet)
+    limit: Cents  # today's position limit in micros (the scaling plan's tier)
 
     @classmethod
     def initial(cls, rules: PathRules, n_paths: int) -> PathState:
         def zeros() -> Cents:
             return np.zeros(n_paths, dtype=np.int64)
 
+        balance = np.full(n_paths, rules.start_balance, dtype=np.int64)
         return cls(
-            balance=np.full(n_paths, rules.start_balance, dtype=np.int64),
+            balance=balance,
             floor=np.full(n_paths, rules.initial_floor, dtype=np.int64),
             winning_days=zeros(),
             failed=np.zeros(n_paths, dtype=np.bool_),
@@ -99,6 +122,7 @@ class PathState:
             payouts=zeros(),
             dll_days=zeros(),
             target_day=zeros(),
+            limit=rules.limit_micros(balance),
         )
 
     def profit(self, rules: PathRules) -> Cents:
@@ -128,10 +152,12 @@ def step(
     target: int,
     auto_payout_min_balance: int | None,
 ) -> DayArrays:
-    """Apply one day to every live path in place; failed paths do not change."""
+    """Apply one day to every live path in place; failed paths do not change.  A day whose low
+    reaches the DLL counts at its low (liquidated there), not at its close."""
     alive = ~state.failed
     low_balance = state.balance + low
     dll_hit = alive & (low <= -rules.dll)
+    net = np.where(low <= -rules.dll, low, net)
     breached = alive & (low_balance <= state.floor)
     state.dll_days += dll_hit
     np.copyto(state.balance, low_balance, where=breached)
@@ -164,6 +190,8 @@ def step(
         state.floor[pay] = np.maximum(state.floor[pay], rules.mll_lock)
         state.winning_days[pay] = 0
 
+    np.copyto(state.limit, rules.limit_micros(state.balance), where=ok)
+    np.copyto(state.limit, 0, where=breached)
     reached = ok & (state.target_day == 0) & (state.profit(rules) >= target)
     np.copyto(state.target_day, day_number, where=reached)
     return DayArrays(

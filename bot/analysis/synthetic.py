@@ -1,6 +1,8 @@
 """A seeded, plausible daily P&L history of an MES day-trading strategy, for the benchmark and
 the shipped example: a positive edge, a choppy regime that brings real losing streaks, fat
 tails, and intraday lows below the close.  Ten micros, so one tick is $12.50; fees included.
+Every day records its peak position (`max_contracts` = 10), so the Monte Carlo shrinks the days
+a path's scaling-plan tier does not allow (2 lots at the XFA start, with one micro a lot).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import numpy as np
 
 from bot.rules.account import DayPnl
 
+CONTRACTS = 10
 TICK_CENTS = 1_250  # 10 MES micros x $1.25
 FEE_ROUND_TURN_CENTS = 740  # 10 micros x 2 sides x $0.37
 HOLIDAYS = frozenset(
@@ -46,12 +49,15 @@ def mes_history(seed: int = 2024, rows: int = 160, first: date = date(2025, 6, 2
         net = ticks * TICK_CENTS - trades * FEE_ROUND_TURN_CENTS
         excursion = round(rng.exponential(10.0 + 0.25 * abs(ticks))) * TICK_CENTS
         low = min(0, net) - excursion
-        result.append(DayPnl(day, net, low))
+        result.append(DayPnl(day, net, low, max_contracts=CONTRACTS))
     return result
 
 
 def to_csv(days: list[DayPnl]) -> str:
-    """The daily P&L file format (`day,net_pnl,low_pnl,payout`, payout left empty)."""
-    lines = ["day,net_pnl,low_pnl,payout"]
-    lines += [f"{d.day},{d.net_pnl_cents / 100:.2f},{d.low_pnl_cents / 100:.2f}," for d in days]
+    """The daily P&L file format (`day,net_pnl,low_pnl,payout,max_contracts`, payout empty)."""
+    lines = ["day,net_pnl,low_pnl,payout,max_contracts"]
+    lines += [
+        f"{d.day},{d.net_pnl_cents / 100:.2f},{d.low_pnl_cents / 100:.2f},,{d.max_contracts}"
+        for d in days
+    ]
     return "\n".join(lines) + "\n"

@@ -3,9 +3,13 @@ have traded at after deciding.
 
 A bar carries no path, so the rules are conservative and documented:
 
-- An order takes part only from the first bar that *starts* at or after its arrival at the
-  venue (decision time + latency); a replaced order counts as arriving again.  An order decided
-  on a bar's close therefore trades at a later price than that close.
+- Market and limit orders take part only from the first bar that *starts* at or after their
+  arrival at the venue (decision time + latency); a replaced order counts as arriving again.
+  An order decided on a bar's close therefore trades at a later price than that close.
+- A stop arriving while a bar is under way (a protective stop placed after an entry filled at
+  the open) is held against that bar's high and low too: the adverse extreme is assumed to come
+  after it.  Waiting for the next bar would let a bar that ran through the stop and came back
+  keep the position.
 - At a bar's open: market orders fill at the open (plus slippage); a limit the open trades
   through fills at the open; a stop the open has gapped through fills at the open (plus
   slippage): the worse of trigger and open, so gaps are honoured.
@@ -41,7 +45,8 @@ class BarVenueClient(OwnOrderVenue):
     name = "bars"
 
     def _arrived(self, working: Working, now_ns: int) -> None:
-        working.active = False  # waits for the next bar's open
+        # a waiting stop watches the bar under way; anything else waits for the next open
+        working.active = working.type in (STOP, STOP_LIMIT) and not working.triggered
         if self.ended and working.type is MARKET:
             self._fill_at_last_close(working, now_ns)
 

@@ -18,6 +18,8 @@ from decimal import Decimal, InvalidOperation
 from itertools import islice, pairwise
 from pathlib import Path
 
+import databento_dbn as dbn
+
 from bot.book.mbp import Mbp1Record
 from bot.instruments.specs import Instrument
 from bot.marketdata.dbn import DBN_MAGIC, ZSTD_MAGIC, DbnReader
@@ -77,7 +79,7 @@ def infer_bar_ns(starts: list[int], path: Path) -> int:
     gaps = [b - a for a, b in pairwise(starts) if b > a]
     if not gaps:
         raise MarketDataError(
-            f"{path}: cannot infer the bar length from one bar; give --bar-seconds"
+            f"{path}: cannot infer the bar length from fewer than two bars; give --bar-seconds"
         )
     return min(gaps)
 
@@ -281,13 +283,18 @@ def _local_midnight_ns(yyyymmdd: str) -> int:
 
 
 def mbp1_groups(path: Path, instrument: Instrument) -> Iterator[list[Mbp1Record]]:
-    """MBP-1 records of the file, one list per receive timestamp, in time order."""
+    """MBP-1 records of the file's first instrument, one list per receive timestamp, in time
+    order (a file of several contracts would otherwise interleave their tops of book)."""
     reader = DbnReader(path)
     reader.require_schema("mbp-1")
     nanos = tick_nanos(instrument.tick_size)
     group: list[Mbp1Record] = []
+    first_id: int | None = None
     for batch in reader.batches():
-        for rec in mbp1_records(batch, nanos):
+        if first_id is None:
+            first_id = next((r.instrument_id for r in batch if isinstance(r, dbn.MBP1Msg)), None)
+        mine = [r for r in batch if isinstance(r, dbn.MBP1Msg) and r.instrument_id == first_id]
+        for rec in mbp1_records(mine, nanos):
             if group and rec[0] != group[0][0]:
                 if rec[0] < group[0][0]:
                     raise MarketDataError(f"{path}: ts_recv goes backwards at {rec[0]}")

@@ -142,8 +142,9 @@ class MboFeed:
         venue = replay.venue
         now = self.next_ts
         due = replay.next_due()
-        reports = []
-        while due is not None and replay.next_due() == due:
+        assert due is not None
+        reports = replay.step(venue, due)  # every record of this timestamp (up to its budget)
+        while replay.next_due() == due:
             reports += replay.step(venue, due)
         if now < self.from_ns:
             venue.drain_market_data()  # the book builds; the bot sees it from `from_ns` on

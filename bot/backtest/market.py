@@ -197,12 +197,13 @@ def _between(bars: Iterator[BarItem], start: int, end: int) -> Iterator[BarItem]
             yield item
 
 
-def synthetic_windows(first: date, days: int) -> list[tuple[int, int]]:
-    """Venue-time windows of `days` CME trading days from `first` (holidays skipped)."""
+def synthetic_windows(first: date, days: int, last: date | None = None) -> list[tuple[int, int]]:
+    """Venue-time windows of `days` CME trading days from `first` (holidays skipped), none
+    after `last`."""
     calendar = TradingCalendar()
     windows: list[tuple[int, int]] = []
     day = first
-    while len(windows) < days:
+    while len(windows) < days and (last is None or day <= last):
         try:
             open_day = calendar.is_trading_day(day)
         except CalendarUnavailable as exc:
@@ -221,7 +222,7 @@ def _add_synthetic(
     fees: FeeModel,
 ) -> DataFile:
     first = options.from_day or SYNTHETIC_START
-    windows = synthetic_windows(first, options.synthetic_days)
+    windows = synthetic_windows(first, options.synthetic_days, options.to_day)
     venue = Venue(instruments, first)
     symbol = options.symbol
     eps = options.synthetic_events_per_s

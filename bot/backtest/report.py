@@ -58,7 +58,9 @@ def run_monte_carlo(days: Sequence[DayResult], rules: AccountRules) -> MonteCarl
     None when there are fewer days than the command accepts."""
     if len(days) < MIN_ROWS:
         return None
-    history = History.from_days([DayPnl(d.day, d.net_cents, d.low_cents) for d in days])
+    history = History.from_days(
+        [DayPnl(d.day, d.net_cents, d.low_cents, max_contracts=d.max_contracts) for d in days]
+    )
     auto = MC_PAYOUT_MIN_BALANCE_CENTS if rules.payouts_enabled else None
     target = rules.profit_target_cents or MC_TARGET_CENTS
     study = Study(MC_DAYS, MC_PATHS, target, MC_SEED, 1, auto, trace_paths=MC_PATHS)

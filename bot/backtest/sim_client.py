@@ -160,6 +160,9 @@ class SimVenueClient:
                 oid = self._root.get(r.orig_cl_ord_id) or self._root.get(r.cl_ord_id, r.cl_ord_id)
                 gone = r.reason == 1 or r.status in _TERMINAL
                 sink(CancelRejected(at, oid, r.text or "refused", gone))
+                lost = self._chains.get(oid)
+                if gone and lost is not None:
+                    self._forget(lost)
                 continue
             oid = self._root.get(r.cl_ord_id, r.cl_ord_id)
             chain = self._chains.get(oid)

@@ -23,3 +23,11 @@ def non_negative_float(text: str) -> float:
     if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"{text} must be a finite number >= 0")
     return value
+
+
+def operator_name(text: str) -> str:
+    """A person's name for the journal: 1-64 printable characters, not only blanks."""
+    name = text.strip()
+    if not name or len(name) > 64 or not name.isprintable():
+        raise argparse.ArgumentTypeError("must name the person (1-64 printable characters)")
+    return name

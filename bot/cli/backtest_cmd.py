@@ -89,7 +89,9 @@ def register(commands: Subparsers, bench: Subparsers) -> None:
                      help="also trade the simulator's synthetic market for N days")  # fmt: skip
     run.add_argument("--bar-seconds", type=_positive_float, default=None, metavar="S",
                      help="bar length of a bar file (default: from the spacing)")  # fmt: skip
-    run.add_argument("--symbol", default="MES", help="instrument of bar files (MES)")
+    run.add_argument("--symbol", default="MES",
+                     help="instrument of bar files and the synthetic market (MES); Databento "
+                          "files trade as their product's micro (ES -> MES)")  # fmt: skip
     run.add_argument("--no-monte-carlo", action="store_true", help="skip the report's MC")
     run.set_defaults(handler=run_backtest)
 
@@ -144,7 +146,7 @@ def run_backtest(args: argparse.Namespace, settings: Settings) -> int:
     try:
         files = open_market(backtest, args.data, options, core_parts(settings).instruments)
         if not backtest.has_data:
-            raise UserInputError("no data in the chosen days (--from/--to)")
+            raise UserInputError("no data to run on (empty files, or none in --from/--to)")
         stats = _run(backtest)
     except MarketDataError as exc:
         raise UserInputError(str(exc)) from None

@@ -11,7 +11,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from typing import Protocol, TypeAlias, cast
+from typing import NoReturn, Protocol, TypeAlias, cast
 
 from bot import __version__
 from bot.cli.errors import UserInputError
@@ -35,8 +35,16 @@ class CommandModule(Protocol):
     def register(self, commands: Subparsers, bench: Subparsers) -> None: ...
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Argument errors as one line (no usage block) and exit status 2, like every other error.
+    Sub-parsers inherit the class, so every command behaves the same; `-h` still shows usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = OneLineParser(
         prog="topstep-quant",
         description="TopstepQuant: CME micro futures in a Topstep 50K account, under its rules.",
     )

@@ -43,6 +43,7 @@ MAX_PATHS = 10_000_000
 FAN_TRACE_PATHS = 10_000
 MAX_SEED = 2**63 - 1
 INT64_HEADROOM = 2**60  # balances, floors and payouts stay far from int64 overflow
+MAX_LIMIT_MICROS = 50  # the largest position limit a path can have (5 lots of 10 micros)
 
 
 def register(commands: Subparsers, bench: Subparsers) -> None:
@@ -174,12 +175,14 @@ def _histories(
     for factor in factors:
         scaled = scale_days(days, factor)
         largest = max(max(abs(d.net_pnl_cents), abs(d.low_pnl_cents)) for d in scaled)
-        if largest * n_days >= INT64_HEADROOM:
+        # a day shrunk to the scaling plan multiplies the raw P&L by the limit first
+        raw = max(max(abs(d.net_pnl_cents), abs(d.low_pnl_cents)) for d in days)
+        if max(largest * n_days, raw * MAX_LIMIT_MICROS) >= INT64_HEADROOM:
             raise UserInputError(
                 f"{path}: P&L up to {largest / 100:,.2f} x {n_days} days (scale {factor}) "
                 "is too large to simulate exactly in 64-bit cents"
             )
-        result.append((factor, History.from_days(scaled)))
+        result.append((factor, History.from_days(days, factor)))
     return result
 
 

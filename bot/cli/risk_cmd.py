@@ -10,8 +10,9 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from bot.cli.argtypes import operator_name
 from bot.cli.errors import UserInputError
 from bot.config import Settings
 
@@ -26,32 +27,61 @@ def register(commands: argparse._SubParsersAction, bench: argparse._SubParsersAc
     status = sub.add_parser("status", help="print the persisted risk state as JSON")
     status.set_defaults(handler=run_status)
     clear = sub.add_parser("clear", help="clear HALTED after an operator has checked the account")
-    clear.add_argument("--operator", required=True, help="who is clearing the halt (journalled)")
+    clear.add_argument(
+        "--operator",
+        required=True,
+        type=operator_name,
+        help="who is clearing the halt (journalled)",
+    )
     clear.set_defaults(handler=run_clear)
 
 
-def _load(settings: Settings) -> tuple[RiskEngine, StateStore]:
-    from bot.ops.state_store import StateCorrupt, StateStore
-    from bot.risk.factory import build_risk_engine
+def _snapshot(store: StateStore) -> dict[str, Any] | None:
+    from bot.ops.state_store import StateCorrupt
 
-    store = StateStore(settings.state_dir)
     try:
-        snapshot = store.load_snapshot()
+        return store.load_snapshot()
     except StateCorrupt as exc:
         raise UserInputError(f"risk state is unreadable, refusing to guess: {exc}") from None
+
+
+def _load(settings: Settings) -> tuple[RiskEngine, StateStore]:
+    from bot.ops.state_store import StateStore
+    from bot.risk.factory import build_risk_engine
+    from bot.risk.snapshot import SnapshotInvalid
+
+    store = StateStore(settings.state_dir)
+    snapshot = _snapshot(store)
     if snapshot is None:
-        raise UserInputError(f"no risk state in {settings.state_dir} (the bot has not run here)")
+        raise UserInputError(
+            f"no risk snapshot in {settings.state_dir}: nothing to clear (`risk status` shows "
+            "what the journal says; the bot rebuilds its state at startup)"
+        )
     engine = build_risk_engine(settings)
     try:
         engine.restore(snapshot)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise UserInputError(f"risk state in {store.snapshot_path} is invalid: {exc!r}") from None
+    except SnapshotInvalid as exc:
+        raise UserInputError(f"risk state in {store.snapshot_path} is invalid: {exc}") from None
     return engine, store
 
 
 def run_status(args: argparse.Namespace, settings: Settings) -> int:
-    engine, _ = _load(settings)
-    sys.stdout.write(json.dumps(engine.snapshot(), sort_keys=True) + "\n")
+    """The snapshot if there is one; else what the journal says; else an error."""
+    from bot.ops.risk_journal import journal_status
+    from bot.ops.state_store import StateCorrupt, StateStore
+
+    store = StateStore(settings.state_dir)
+    if _snapshot(store) is not None:
+        engine, _ = _load(settings)
+        sys.stdout.write(json.dumps(engine.snapshot(), sort_keys=True) + "\n")
+        return 0
+    try:
+        events = store.read_events()
+    except StateCorrupt as exc:
+        raise UserInputError(f"risk journal is unreadable, refusing to guess: {exc}") from None
+    if not events:
+        raise UserInputError(f"no risk state in {settings.state_dir} (the bot has not run here)")
+    sys.stdout.write(json.dumps(journal_status(events), sort_keys=True) + "\n")
     return 0
 
 

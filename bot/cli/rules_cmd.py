@@ -12,7 +12,7 @@ from bot.cli.errors import UserInputError
 from bot.config import Settings
 from bot.rules.account import AccountState, DayOutcome, apply_day
 from bot.rules.daily_csv import DailyCsvError, read_daily_pnl
-from bot.rules.profiles import rules_from_settings
+from bot.rules.profiles import AccountRules, rules_from_settings
 
 
 def register(commands: argparse._SubParsersAction, bench: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -35,7 +35,7 @@ def _dollars(cents: int) -> float:
     return cents / 100
 
 
-def outcome_json(outcome: DayOutcome) -> dict[str, Any]:
+def outcome_json(outcome: DayOutcome, rules: AccountRules | None = None) -> dict[str, Any]:
     """The replay's fixed output contract for one day."""
     row: dict[str, Any] = {
         "day": outcome.day.isoformat(),
@@ -53,6 +53,10 @@ def outcome_json(outcome: DayOutcome) -> dict[str, Any]:
     }
     if outcome.payout_refused is not None:
         row["payout_refused"] = outcome.payout_refused
+    if rules is not None and rules.profit_target_cents is not None:
+        row["target_reached"] = outcome.target_reached
+        row["consistency_ok"] = outcome.consistency_ok
+        row["passed"] = outcome.passed
     return row
 
 
@@ -65,7 +69,7 @@ def run_replay(args: argparse.Namespace, settings: Settings) -> int:
     state = AccountState.initial(rules)
     for pnl in days:
         state, outcome = apply_day(rules, state, pnl)
-        sys.stdout.write(json.dumps(outcome_json(outcome)) + "\n")
+        sys.stdout.write(json.dumps(outcome_json(outcome, rules)) + "\n")
         if outcome.account_failed:
             break
     return 0

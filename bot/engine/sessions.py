@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from bot.instruments.calendar import DAY_BOUNDARY, CalendarUnavailable, TradingCalendar
+from bot.instruments.specs import ProductGroup
 from bot.model.units import to_datetime, to_nanos
 
 
@@ -35,19 +36,22 @@ class SessionSchedule:
 
     def __init__(self, calendar: TradingCalendar) -> None:
         self.calendar = calendar
-        self._days: dict[date, DayWindow] = {}
+        self._days: dict[tuple[date, ProductGroup | None], DayWindow] = {}
         self._last: tuple[int, int, date] = (1, 0, date.min)  # [start, end) ns -> day
 
-    def window(self, day: date) -> DayWindow:
-        found = self._days.get(day)
+    def window(self, day: date, group: ProductGroup | None = None) -> DayWindow:
+        """The day's window for a product group (None: the earliest close of every group, the
+        kernel's session timers: the whole book goes flat at the first group's cutoff)."""
+        key = (day, group)
+        found = self._days.get(key)
         if found is None:
-            found = self._days[day] = self._compute(day)
+            found = self._days[key] = self._compute(day, group)
         return found
 
-    def _compute(self, day: date) -> DayWindow:
+    def _compute(self, day: date, group: ProductGroup | None) -> DayWindow:
         try:
-            session = self.calendar.session(day)
-            cutoff = self.calendar.bot_cutoff(day)
+            session = self.calendar.session(day, group)
+            cutoff = self.calendar.bot_cutoff(day, group)
         except CalendarUnavailable as exc:
             return DayWindow(day, False, why_not=str(exc))
         return DayWindow(
@@ -71,12 +75,12 @@ class SessionSchedule:
     def trading_day(self, ts: datetime) -> date:
         return self.day_of_ns(to_nanos(ts))
 
-    def new_risk_allowed(self, ts: datetime) -> tuple[bool, str]:
-        return self.allowed_ns(to_nanos(ts))
+    def new_risk_allowed(self, ts: datetime, group: ProductGroup | None = None) -> tuple[bool, str]:
+        return self.allowed_ns(to_nanos(ts), group)
 
-    def allowed_ns(self, ts_ns: int) -> tuple[bool, str]:
+    def allowed_ns(self, ts_ns: int, group: ProductGroup | None = None) -> tuple[bool, str]:
         day = self.day_of_ns(ts_ns)
-        window = self.window(day)
+        window = self.window(day, group)
         if not window.tradable:
             return False, window.why_not
         if ts_ns < window.open_ns:

@@ -281,7 +281,18 @@ class ExecutionEngine:
                 out.extend(self.cancel_all(action.reason, now_ns))
             elif action.kind == ActionKind.FLATTEN_ALL:
                 out.extend(self.flatten_all(action.reason, now_ns))
+            elif action.kind == ActionKind.PROTECT and action.symbol is not None:
+                out.extend(self.protect(action.symbol, action.reason, now_ns))
         return out
+
+    def protect(self, symbol: str, reason: str, now_ns: int) -> ExecutionOutput:
+        """The risk engine sees lots of `symbol` without a working stop: place the stops now
+        (a sync sends whatever is missing); if its stop already failed, take it flat."""
+        self._log(now_ns, "execution.protect", symbol=symbol, reason=reason)
+        if symbol in self._stop_failed:
+            self.portfolio.hold_flat(symbol, reason, now_ns)
+        self._version += 1  # never skip this symbol as settled
+        return self.sync(now_ns, [symbol])
 
     def cancel_all(self, reason: str, now_ns: int) -> ExecutionOutput:
         """Cancel every order except the protective stops; no new entry or quote until
@@ -604,7 +615,8 @@ class ExecutionEngine:
                     if t is not None:
                         self._cancel(t, now_ns, out, "quote pulled")
                     continue
-                assert quotes is not None  # nosec B101
+                if quotes is None:  # a wanted quote always comes from the sleeve's quotes
+                    raise RuntimeError(f"quote for {sleeve}/{symbol} without its Quotes")
                 offset = quotes.stop_offset_ticks
                 if t is None:
                     self._new_quote(sleeve, symbol, side, want, offset, now_ns, out)
@@ -912,7 +924,7 @@ class ExecutionEngine:
         while len(self.done) > _DONE_KEPT:
             old, _ = self.done.popitem(last=False)
             self.portfolio.forget_order(old)
-        self.risk.on_done(o.order_id, now_ns, why)
+        out.risk_actions.extend(self.risk.on_done(o.order_id, now_ns, why))
         self.queue.remove(o.order_id)
         if o.purpose == Purpose.QUOTE:
             key = (o.sleeve, o.symbol, o.side)

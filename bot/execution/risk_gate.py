@@ -21,13 +21,9 @@ class RiskGate:
         return self.engine.check(order, to_datetime(now_ns))
 
     def check_replace(self, before: Order, after: Order, now_ns: int) -> Decision:
-        """The engine has no replace check yet: release the old reservation, check the order as
-        it would be (`after.qty` = lots it could still fill), restore the old one if refused."""
-        saved = self.engine.working.pop(before.order_id, None)
-        decision = self.engine.check(after, to_datetime(now_ns))
-        if not decision.approved and saved is not None:
-            self.engine.working[before.order_id] = saved
-        return decision
+        """The engine's replace check: `after` judged as if `before` were gone (a stop may move
+        closer freely, never widen the worst case past the buffer); refused, `before` stays."""
+        return self.engine.check_replace(before.order_id, after, to_datetime(now_ns))
 
     def undo_replace(self, before: Order, remaining: int, reducing: bool) -> None:
         """The venue refused a replace: the order reserves risk as it was."""
@@ -43,8 +39,9 @@ class RiskGate:
             order_id, qty, price, to_datetime(now_ns), symbol=symbol, side=Side(side)
         )
 
-    def on_done(self, order_id: str, now_ns: int, why: str) -> None:
-        self.engine.on_order_done(order_id, to_datetime(now_ns), why)
+    def on_done(self, order_id: str, now_ns: int, why: str) -> list[RiskAction]:
+        """The order can fill no more; the engine's asks (a stop gone: protect) come back."""
+        return self.engine.on_order_done(order_id, to_datetime(now_ns), why)
 
     def block(self, key: str, reason: str, now_ns: int) -> None:
         self.engine.block(key, reason, to_datetime(now_ns))

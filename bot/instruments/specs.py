@@ -13,6 +13,7 @@ from typing import Literal
 
 MonthCycle = Literal["quarterly", "bimonthly-even", "monthly"]
 FeeClass = Literal["equity", "metal-energy"]
+ProductGroup = Literal["equity", "metals", "energy"]  # the exchange's holiday-schedule groups
 
 
 class PriceOffGrid(ValueError):
@@ -31,7 +32,7 @@ class Instrument:
     fee_per_side_cents: int
     fee_class: FeeClass
     month_cycle: MonthCycle
-    micro_equivalent: int = 1  # Topstep counts 10 micros as one mini
+    group: ProductGroup = "equity"
 
     @property
     def point_value(self) -> Decimal:
@@ -67,24 +68,33 @@ def _micro(
     exchange: str,
     tick_size: str,
     tick_value_cents: int,
-    fee_class: FeeClass,
     cycle: MonthCycle,
+    group: ProductGroup,
 ) -> Instrument:
+    fee_class: FeeClass = "equity" if group == "equity" else "metal-energy"
     fee = 37 if fee_class == "equity" else 62
     return Instrument(
-        symbol, description, exchange, Decimal(tick_size), tick_value_cents, fee, fee_class, cycle
+        symbol,
+        description,
+        exchange,
+        Decimal(tick_size),
+        tick_value_cents,
+        fee,
+        fee_class,
+        cycle,
+        group,
     )
 
 
 MICROS: Mapping[str, Instrument] = {
     i.symbol: i
     for i in (
-        _micro("MES", "Micro E-mini S&P 500", "CME", "0.25", 125, "equity", "quarterly"),
-        _micro("MNQ", "Micro E-mini Nasdaq-100", "CME", "0.25", 50, "equity", "quarterly"),
-        _micro("MYM", "Micro E-mini Dow", "CBOT", "1", 50, "equity", "quarterly"),
-        _micro("M2K", "Micro E-mini Russell 2000", "CME", "0.10", 50, "equity", "quarterly"),
-        _micro("MGC", "Micro Gold", "COMEX", "0.10", 100, "metal-energy", "bimonthly-even"),
-        _micro("MCL", "Micro WTI Crude Oil", "NYMEX", "0.01", 100, "metal-energy", "monthly"),
+        _micro("MES", "Micro E-mini S&P 500", "CME", "0.25", 125, "quarterly", "equity"),
+        _micro("MNQ", "Micro E-mini Nasdaq-100", "CME", "0.25", 50, "quarterly", "equity"),
+        _micro("MYM", "Micro E-mini Dow", "CBOT", "1", 50, "quarterly", "equity"),
+        _micro("M2K", "Micro E-mini Russell 2000", "CME", "0.10", 50, "quarterly", "equity"),
+        _micro("MGC", "Micro Gold", "COMEX", "0.10", 100, "bimonthly-even", "metals"),
+        _micro("MCL", "Micro WTI Crude Oil", "NYMEX", "0.01", 100, "monthly", "energy"),
     )
 }
 

@@ -9,6 +9,8 @@ state the engine was in (a halt is never forgotten).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from bot.ops.logs import log_event
 from bot.ops.state_store import StateStore
@@ -21,12 +23,22 @@ DURABLE_EVENTS = frozenset(
         "risk.blocked",
         "risk.unblocked",
         "risk.day_started",
-        "risk.cutoff_flatten",
+        "risk.flatten_request",
+        "risk.protect_request",
+        "risk.day_resumed",
         "risk.anomaly",
         "risk.clear_refused",
     }
 )
-_WARNINGS = frozenset({"risk.anomaly", "risk.blocked", "risk.cutoff_flatten", "risk.clear_refused"})
+_WARNINGS = frozenset(
+    {
+        "risk.anomaly",
+        "risk.blocked",
+        "risk.flatten_request",
+        "risk.protect_request",
+        "risk.clear_refused",
+    }
+)
 
 logger = logging.getLogger("bot.risk")
 
@@ -47,3 +59,40 @@ def publish(engine: RiskEngine, store: StateStore) -> list[RiskEvent]:
     for event in events:
         log_event(logger, event.event, _level(event), event_ts=event.ts.isoformat(), **event.fields)
     return events
+
+
+def journal_status(events: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """What the journal alone says about the risk state (for when the snapshot is gone): the
+    last transition, the last day started, the positions after each symbol's last fill, the
+    blocks still in force and whether a final breach was recorded.  Marks and lots are not in
+    the journal: the bot rebuilds them from the broker at startup."""
+    status: dict[str, Any] = {
+        "source": "journal",
+        "state": None,
+        "state_reason": None,
+        "account_failed": False,
+        "day": None,
+        "positions": {},
+        "blocks": {},
+        "events": 0,
+    }
+    for event in events:
+        status["events"] += 1
+        kind = event.get("event")
+        if kind == "risk.transition":
+            status["state"], status["state_reason"] = event.get("to_state"), event.get("reason")
+            reason = str(event.get("reason", ""))
+            if reason.startswith("MLL breached:") or reason == "account failed":
+                status["account_failed"] = True
+        elif kind in ("risk.day_started", "risk.day_resumed"):
+            status["day"] = event.get("day")
+        elif kind == "risk.fill":
+            status["positions"][str(event.get("symbol"))] = event.get("position")
+        elif kind == "risk.blocked":
+            status["blocks"][str(event.get("key"))] = event.get("reason")
+        elif kind == "risk.unblocked":
+            status["blocks"].pop(str(event.get("key")), None)
+        elif kind == "risk.clear_refused":
+            status["account_failed"] = True
+    status["positions"] = {k: v for k, v in status["positions"].items() if v}
+    return status

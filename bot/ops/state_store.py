@@ -3,6 +3,10 @@
 The snapshot is written to a temporary file, fsynced and renamed over the old one, so a crash
 leaves either the old or the new state, never half of one.  Every event is fsynced before the
 call returns: a halt that was decided is never forgotten by a restart.
+
+A crash in the middle of an append can leave a torn last line (no newline at its end).  That
+append never returned, so nothing acted on it: reading skips it, and the next append first cuts
+it off, so every new event starts on a fresh line.  A bad line anywhere else is corruption.
 """
 
 from __future__ import annotations
@@ -72,15 +76,57 @@ class StateStore:
         if not lines:
             return 0
         self._ensure_dir()
+        self.cut_torn_tail()
         with self.journal_path.open("a", encoding="utf-8") as handle:
             handle.writelines(lines)
             handle.flush()
             os.fsync(handle.fileno())
         return len(lines)
 
-    def read_events(self) -> list[dict[str, Any]]:
+    def cut_torn_tail(self) -> int:
+        """Truncate a torn last line (bytes after the last newline); returns the bytes cut."""
         try:
-            with self.journal_path.open(encoding="utf-8") as handle:
-                return [json.loads(line) for line in handle if line.strip()]
+            with self.journal_path.open("rb+") as handle:
+                size = handle.seek(0, os.SEEK_END)
+                if size == 0:
+                    return 0
+                handle.seek(size - 1)
+                if handle.read(1) == b"\n":
+                    return 0
+                keep = size - 1
+                block = 4096
+                while keep > 0:
+                    start = max(0, keep - block)
+                    handle.seek(start)
+                    newline = handle.read(keep - start).rfind(b"\n")
+                    if newline >= 0:
+                        keep = start + newline + 1
+                        break
+                    keep = start
+                handle.truncate(keep)
+                handle.flush()
+                os.fsync(handle.fileno())
+                return size - keep
+        except FileNotFoundError:
+            return 0
+
+    def read_events(self) -> list[dict[str, Any]]:
+        """Every journalled event in order; a torn last line is skipped (its append never
+        completed); any other unreadable line raises `StateCorrupt` naming it."""
+        try:
+            data = self.journal_path.read_bytes()
         except FileNotFoundError:
             return []
+        complete = data.split(b"\n")[:-1]  # after the last newline: b"" or a torn line
+        events = []
+        for number, raw in enumerate(complete, start=1):
+            if not raw.strip():
+                continue
+            try:
+                event = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise StateCorrupt(f"{self.journal_path}:{number}: {exc}") from None
+            if not isinstance(event, dict):
+                raise StateCorrupt(f"{self.journal_path}:{number}: not a JSON object")
+            events.append(event)
+        return events

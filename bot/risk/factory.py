@@ -10,8 +10,8 @@ from bot.risk.limits import RiskLimits
 
 
 def build_risk_engine(settings: Settings) -> RiskEngine:
-    """A risk engine with the configured limits, fees, time zone and cutoff.  It starts HALTED
-    ("no trading day started") until `start_day` gives it the account's end-of-day state."""
-    calendar = TradingCalendar(flat_by_cutoff=settings.flat_by_cutoff, tz=settings.timezone)
+    """A risk engine with the configured limits, fees and cutoff, on Chicago's clock.  It starts
+    HALTED ("no trading day started") until `start_day` gives it the account's EOD state."""
+    calendar = TradingCalendar(flat_by_cutoff=settings.flat_by_cutoff)
     instruments = instrument_table(settings.fee_equity_micro, settings.fee_metal_energy_micro)
     return RiskEngine(RiskLimits.from_settings(settings), instruments, calendar)

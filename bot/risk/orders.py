@@ -20,6 +20,10 @@ class Decision:
     reducing: bool = False
     worst_case_cents: int = 0
     buffer_cents: int = 0
+    # For an approved entry: the worst price it was approved to fill at.  A MARKET entry (or a
+    # STOP entry already through the market) must go to the venue with this as its protection
+    # limit (a marketable limit / stop-limit), so the fill cannot be worse than the reservation.
+    entry_bound_ticks: int | None = None
 
 
 __all__ = ["Decision", "Order", "OrderRequest", "OrderType", "Side"]

@@ -1,8 +1,10 @@
-"""Open position bookkeeping in lots, each remembering its entry and its protective stop.
+"""Open position bookkeeping in lots, each remembering its entry and its declared stop.
 
 Lots (not an average price) keep every number an exact integer and let the worst case be
 summed stop by stop.  A reducing fill closes the lots with the nearest stops first, so the
-lots that remain carry the widest stops: the worst case is never understated.
+lots that remain carry the widest stops: the worst case is never understated.  A lot's stop is
+the one *declared* with its entry; the engine measures protection from the stops actually
+working at the venue and falls back on the declared ones only for lots no working stop covers.
 """
 
 from __future__ import annotations
@@ -17,6 +19,15 @@ class Lot:
     qty: int  # always positive; the position's sign is on `Position.sign`
     entry_ticks: int
     stop_ticks: int
+
+
+def stop_out_cents(
+    instrument: Instrument, sign: int, qty: int, mark_ticks: int, stop_ticks: int, gap_ticks: int
+) -> int:
+    """Loss from `mark` if `qty` contracts of a `sign` position were stopped out `gap_ticks`
+    beyond `stop`, plus exit fees.  A stop already through the mark fills at the mark + gap."""
+    adverse = max(0, (mark_ticks - stop_ticks) * sign) + gap_ticks
+    return instrument.pnl_cents(adverse, qty) + instrument.fee_per_side_cents * qty
 
 
 @dataclass(slots=True)
@@ -36,14 +47,19 @@ class Position:
             for lot in self.lots
         )
 
-    def stop_out_loss_cents(self, mark_ticks: int, gap_ticks: int) -> int:
-        """Loss from `mark` if every lot were stopped out `gap_ticks` beyond its stop, plus the
-        exit fees.  A stop already through the mark counts as filled at the mark plus the gap."""
-        fee = self.instrument.fee_per_side_cents
+    def stop_out_loss_cents(self, mark_ticks: int, gap_ticks: int, qty: int | None = None) -> int:
+        """Loss from `mark` if `qty` contracts (default all) were stopped out at their declared
+        stops plus `gap_ticks`, taking the lots with the widest stops first."""
+        left = sum(lot.qty for lot in self.lots) if qty is None else qty
         total = 0
-        for lot in self.lots:
-            adverse = max(0, (mark_ticks - lot.stop_ticks) * self.sign) + gap_ticks
-            total += self.instrument.pnl_cents(adverse, lot.qty) + fee * lot.qty
+        for lot in sorted(self.lots, key=lambda lot: self.sign * lot.stop_ticks):
+            take = min(left, lot.qty)
+            if take <= 0:
+                break
+            total += stop_out_cents(
+                self.instrument, self.sign, take, mark_ticks, lot.stop_ticks, gap_ticks
+            )
+            left -= take
         return total
 
     def open(self, sign: int, qty: int, price_ticks: int, stop_ticks: int) -> None:

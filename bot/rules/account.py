@@ -4,6 +4,11 @@ This is the single source of truth for how a day changes the account.  The rules
 the risk engine's start-of-day limits and the Monte Carlo's vectorised paths all agree with it.
 Order within a day: intraday MLL check on (start balance + day's low); DLL check; EOD balance;
 winning day; floor update; payout eligibility and payout; next day's position limit.
+
+A day that reaches the DLL is liquidated and locked by Topstep at that moment, so its result is
+the loss at liquidation, not its later close.  Without intraday detail the loss at liquidation
+is taken to be the day's low (`low_pnl`): the conservative choice, never better than the truth
+for a day whose low is at or past the DLL.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ class DayPnl:
     net_pnl_cents: int
     low_pnl_cents: int
     payout_cents: int = 0  # a withdrawal requested at the day's end (0 = none)
+    max_contracts: int = 0  # the day's peak position in micro contracts (0 = not recorded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +41,7 @@ class AccountState:
     paid_out_cents: int = 0
     payouts: int = 0
     max_micros: int = 0
+    best_day_cents: int = 0  # the largest single day's result (the Combine's consistency rule)
 
     @classmethod
     def initial(cls, rules: AccountRules) -> AccountState:
@@ -62,6 +69,14 @@ class DayOutcome:
     payout_paid_cents: int
     payout_refused: str | None
     max_micros: int
+    # Profiles with a profit target (the Combine): profit at or over the target, and the
+    # consistency rule met; the account passes when both hold.
+    target_reached: bool = False
+    consistency_ok: bool = True
+
+    @property
+    def passed(self) -> bool:
+        return self.target_reached and self.consistency_ok
 
 
 def max_payout_cents(rules: AccountRules, balance_cents: int) -> int:
@@ -112,6 +127,7 @@ def apply_day(
     start = state.balance_cents
     low = start + pnl.low_pnl_cents
     dll_hit = pnl.low_pnl_cents <= -rules.dll_cents
+    result = day_result_cents(rules, pnl.net_pnl_cents, pnl.low_pnl_cents)
     if low <= state.floor_cents:
         failed = replace(state, balance_cents=low, failed=True)
         return failed, DayOutcome(
@@ -128,10 +144,11 @@ def apply_day(
             payout_paid_cents=0,
             payout_refused=None,
             max_micros=0,
+            consistency_ok=False,
         )
 
-    balance = start + pnl.net_pnl_cents
-    winning_day = pnl.net_pnl_cents >= rules.winning_day_cents
+    balance = start + result
+    winning_day = result >= rules.winning_day_cents
     winning_days = state.winning_days + int(winning_day)
     floor = trail_floor(rules, state.floor_cents, balance)
     eligible = is_payout_eligible(rules, winning_days, balance)
@@ -155,6 +172,8 @@ def apply_day(
         payouts += 1
 
     max_micros = rules.micros_for_balance(balance)
+    best_day = max(state.best_day_cents, result)
+    reached, consistent = target_status(rules, balance + paid_out, best_day)
     new_state = AccountState(
         balance_cents=balance,
         floor_cents=floor,
@@ -163,6 +182,7 @@ def apply_day(
         paid_out_cents=paid_out,
         payouts=payouts,
         max_micros=max_micros,
+        best_day_cents=best_day,
     )
     return new_state, DayOutcome(
         day=pnl.day,
@@ -178,4 +198,26 @@ def apply_day(
         payout_paid_cents=paid,
         payout_refused=refused,
         max_micros=max_micros,
+        target_reached=reached,
+        consistency_ok=consistent,
     )
+
+
+def day_result_cents(rules: AccountRules, net_cents: int, low_cents: int) -> int:
+    """The day's result for the account: its close, or its low when the low reached the DLL
+    (Topstep liquidates then; the low stands for the unknown loss at liquidation)."""
+    return low_cents if low_cents <= -rules.dll_cents else net_cents
+
+
+def target_status(
+    rules: AccountRules, balance_with_payouts: int, best_day: int
+) -> tuple[bool, bool]:
+    """(profit target reached, consistency met) for profiles with a target; (False, True) else.
+    Consistency: best day <= fraction * max(total profit, target) (rules reference, C3)."""
+    target = rules.profit_target_cents
+    if target is None:
+        return False, True
+    profit = balance_with_payouts - rules.start_balance_cents
+    fraction = rules.consistency_fraction
+    consistent = fraction is None or best_day <= max(profit, target) * fraction
+    return profit >= target, consistent

@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.analysis.history import History, scale_days
+from bot.analysis.history import History, scale_days, tier_capped_day
 from bot.analysis.montecarlo import run_days
 from bot.analysis.pathsim import DayArrays, PathRules, PathState
 from bot.analysis.sampling import chunk_rng, draw_rows
@@ -27,17 +27,23 @@ def assert_agree(
     rows: np.ndarray,
     target: int,
     auto: int | None,
+    factor: Decimal = Decimal(1),
 ) -> dict[str, int]:
-    """Run every column of `rows` through both engines; return counts of what was exercised."""
+    """Run every column of `rows` through both engines; return counts of what was exercised.
+    Rows are taken at `factor`, each shrunk to the path's scaling-plan limit of that day."""
     record: list[tuple[PathState, DayArrays]] = []
     path_rules = PathRules.from_account(rules)
-    final, _ = run_days(path_rules, History.from_days(days), rows, target, auto, record=record)
-    seen = {"payouts": 0, "failures": 0, "dll": 0, "eligible": 0, "targets": 0}
+    history = History.from_days(days, factor)
+    final, _ = run_days(path_rules, history, rows, target, auto, record=record)
+    seen = {"payouts": 0, "failures": 0, "dll": 0, "eligible": 0, "targets": 0, "capped": 0}
     for path in range(rows.shape[1]):
         state = AccountState.initial(rules)
         target_day = 0
         for day, (snap, arrays) in enumerate(record):
-            state, out = apply_day(rules, state, days[int(rows[day, path])], auto)
+            raw = days[int(rows[day, path])]
+            pnl = tier_capped_day(raw, factor, state.max_micros)
+            seen["capped"] += pnl != scale_days([raw], factor)[0]
+            state, out = apply_day(rules, state, pnl, auto)
             got = (
                 int(snap.balance[path]),
                 int(snap.floor[path]),
@@ -50,6 +56,7 @@ def assert_agree(
                 int(arrays.max_payout[path]),
                 int(arrays.payout_paid[path]),
                 int(snap.paid_out[path]),
+                int(snap.limit[path]),
             )
             want = (
                 out.balance_cents,
@@ -63,6 +70,7 @@ def assert_agree(
                 out.max_payout_cents,
                 out.payout_paid_cents,
                 state.paid_out_cents,
+                out.max_micros,
             )
             assert got == want, f"path {path} day {day + 1}: vector {got} != scalar {want}"
             profit = state.balance_cents - rules.start_balance_cents + state.paid_out_cents
@@ -83,7 +91,9 @@ def assert_agree(
 def test_sampled_paths_agree_day_by_day_with_payouts() -> None:
     days = rough_history(seed=5)
     rows = draw_rows(chunk_rng(11, 0), len(days), 147, 300)
-    seen = assert_agree(XFA, days, rows, target=760_000, auto=500_000)
+    # at 0.7 of the size: DLL days count at their lows, and at full size too few paths live
+    seen = assert_agree(XFA, days, rows, target=760_000, auto=500_000, factor=Decimal("0.7"))
+    del seen["capped"]  # no row records its size: nothing to cap
     assert all(count > 10 for count in seen.values()), seen  # every rule was exercised
 
 
@@ -92,7 +102,22 @@ def test_boundaries_agree() -> None:
     days = grid_history(seed=7)
     rows = draw_rows(chunk_rng(13, 0), len(days), 147, 300)
     seen = assert_agree(XFA, days, rows, target=760_000, auto=500_000)
+    del seen["capped"]
     assert all(count > 10 for count in seen.values()), seen
+
+
+def test_scaling_plan_caps_agree_day_by_day() -> None:
+    """Issue 8 (also): rows record their peak position; each path's day is shrunk to the tier
+    its balance allows, the same way in both engines, at 1 and 10 micros per lot."""
+    rng = np.random.default_rng(21)
+    for micros_per_lot, contracts in ((1, (1, 6)), (10, (5, 60))):
+        days = [
+            replace(d, max_contracts=int(rng.integers(*contracts))) for d in rough_history(seed=15)
+        ]
+        rules = replace(XFA, micros_per_lot=micros_per_lot)
+        rows = draw_rows(chunk_rng(16, 0), len(days), 147, 200)
+        seen = assert_agree(rules, days, rows, target=760_000, auto=500_000, factor=Decimal("1.5"))
+        assert seen["capped"] > 100 and seen["failures"] > 5 and seen["payouts"] > 5, seen
 
 
 def test_block_paths_agree_without_payouts_at_odd_scale() -> None:
@@ -108,6 +133,17 @@ def test_payouts_at_any_balance_reset_the_floor() -> None:
     rows = draw_rows(chunk_rng(14, 0), len(days), 147, 200)
     seen = assert_agree(XFA, days, rows, target=760_000, auto=0)
     assert seen["payouts"] > 100 and seen["failures"] > 10, seen
+
+
+def test_a_dll_day_counts_at_its_low_in_both_engines() -> None:
+    """Issue 8 item 4: +$500 after a -$1,200 low is a -$1,200 day (liquidated at the DLL)."""
+    days = make_days([500, 400], [-1200, -600])
+    rows = np.array([[0, 1, 1]]).T
+    record: list[tuple[PathState, DayArrays]] = []
+    run_days(PathRules.from_account(XFA), History.from_days(days), rows, 10**6, None, record=record)
+    assert [int(snap.balance[0]) for snap, _ in record] == [-120_000, -80_000, -40_000]
+    assert not bool(record[0][1].winning_day[0])
+    assert_agree(XFA, days, rows, target=10**6, auto=None)
 
 
 def test_a_zero_balance_after_five_winning_days_is_not_eligible() -> None:

@@ -18,7 +18,10 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
-def history(tmp_path: Path) -> Path:
+def history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A 10-micro strategy; counted as TopstepX counts (10 micros a lot), so the scaling plan
+    lets it trade at full size and the scale factors below change the outcomes."""
+    monkeypatch.setenv("MICROS_PER_LOT", "10")
     path = tmp_path / "days.csv"
     path.write_text(to_csv(mes_history(rows=60)), encoding="utf-8")
     return path
@@ -73,6 +76,23 @@ def test_scales_report_each_factor_and_a_recommendation(
     assert breach == sorted(breach) and breach[-1] > 0.02  # bigger size, more breaches
     ok = [s["scale"] for s in scales if s["p_mll_breach"] <= 0.02]
     assert result["recommended_scale"] == (max(ok) if ok else None)
+
+
+def test_scaling_plan_caps_the_size_by_micros_per_lot(
+    history: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 8 item 3 and "also": on the FIX route a micro is a lot, so the XFA's 2-lot start
+    tier cuts a 10-micro day to 2/10 of it; half or full size makes no difference until the
+    balance passes a tier.  Counted 10 to a lot (TopstepX), the sizes differ."""
+    args = (str(history), "--paths", "2000", "--seed", "5", "--scale", "0.5,1")
+    topstepx = run_json(capsys, *args)["scales"]
+    assert isinstance(topstepx, list) and topstepx[0] != topstepx[1]
+    monkeypatch.setenv("MICROS_PER_LOT", "1")
+    fix_route = run_json(capsys, *args)["scales"]
+    assert isinstance(fix_route, list)
+    half, full = ({k: v for k, v in s.items() if k != "scale"} for s in fix_route)
+    assert half == full
+    assert float(fix_route[1]["p_mll_breach"]) < float(topstepx[1]["p_mll_breach"])
 
 
 def test_config_limits_apply(
@@ -163,9 +183,9 @@ def test_huge_pnl_is_refused_before_it_could_overflow(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "huge.csv"
-    rows = [f"2026-01-{d:02d},100000000000000,-1," for d in range(1, 21)]
+    rows = [f"2026-01-{d:02d},999999999999,-1," for d in range(1, 21)]
     path.write_text("day,net_pnl,low_pnl,payout\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    code, _, err = run(capsys, "montecarlo", str(path), "--paths", "10")
+    code, _, err = run(capsys, "montecarlo", str(path), "--paths", "10", "--scale", "1000")
     assert code == 2 and "too large" in err
 
 

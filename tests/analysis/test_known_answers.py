@@ -62,13 +62,14 @@ def test_constant_loss_fails_on_day_7_at_its_low() -> None:
 
 
 def test_a_low_exactly_on_the_floor_fails_and_dll_days_count_the_failing_day() -> None:
-    # -$200 a day with lows of -$1,000 below the open: day 6 opens at -$1,000, low -$2,000.
+    # -$200 closes with lows of -$1,000: every day reaches the DLL and is liquidated at its low,
+    # so it counts -$1,000, not -$200 (issue 8 item 4).  Day 2 opens at -$1,000, low -$2,000.
     history = constant(-200, -1000)
     rows = np.zeros((147, 4), dtype=np.intp)
     state, _ = run_days(RULES, history, rows, 760_000, None)
     assert state.failed.all()
     assert state.balance.tolist() == [-200_000] * 4
-    assert state.dll_days.tolist() == [6] * 4
+    assert state.dll_days.tolist() == [2] * 4
 
 
 def coin_flip_history() -> History:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.model.commands import Command
-from bot.model.events import BarEvent, Event, OrderFilled
+from bot.model.commands import Command, ReplaceOrder
+from bot.model.events import BarEvent, Event, OrderFilled, OrderReplaced
 from bot.model.orders import OrderType
 from bot.model.side import Side
 from tests.backtest.conftest import Runner, minute
@@ -135,3 +135,43 @@ def test_finish_flatten_is_delivered_before_the_books_close(
     kernel = run_files([bars_file(ROWS)], finish=lambda k, _: [k.order(Side.SELL, 2)])
     (filled,) = fills(kernel)
     assert filled.fill.qty == 2 and filled.fill.price_ticks == 100 * T
+
+
+def test_a_stop_placed_after_an_entry_fill_watches_the_bar_under_way(
+    run_files: Runner, bars_file: Callable[..., Path]
+) -> None:
+    """Buy on bar 0's close (fills at bar 1's open, 101.00); the protective stop sent on that
+    fill is held against bar 1's low (99.75 < 100.25) instead of waiting for bar 2."""
+    rows = [ROWS[0], (minute(1), 101.0, 101.5, 99.75, 101.25, 10), ROWS[2]]
+
+    def script(kernel: FakeKernel, event: Event) -> list[Command]:
+        if isinstance(event, BarEvent) and "bought" not in kernel.flags:
+            kernel.flags.add("bought")
+            return [kernel.order(Side.BUY)]
+        if isinstance(event, OrderFilled) and event.fill.side is Side.BUY:
+            return [kernel.order(Side.SELL, kind=OrderType.STOP, trigger=int(100.25 * T))]
+        return []
+
+    kernel = run_files([bars_file(rows)], script)
+    entry, stop = fills(kernel)
+    bars = [e.bar for e in kernel.of_type(BarEvent)]
+    assert entry.fill.price_ticks == 101 * T and entry.fill.ts_ns == bars[1].start_ns
+    assert stop.fill.price_ticks == int(100.25 * T) and stop.fill.ts_ns == bars[1].end_ns
+
+
+def test_a_limit_moved_during_a_bar_waits_for_the_next_bar(
+    run_files: Runner, bars_file: Callable[..., Path]
+) -> None:
+    """A limit moved while a bar is under way does not fill on that bar's range (its path is
+    unknown): moved at bar 2's close + 5 ms, inside bar 3, it may not use bar 3's low."""
+
+    def script(kernel: FakeKernel, event: Event) -> list[Command]:
+        bars = kernel.of_type(BarEvent)
+        if isinstance(event, BarEvent) and len(bars) == 1:
+            return [kernel.order(Side.BUY, kind=OrderType.LIMIT, price=90 * T)]
+        if isinstance(event, BarEvent) and len(bars) == 3:
+            return [ReplaceOrder("t-1", "MES", 1, int(100.5 * T))]
+        return []
+
+    kernel = run_files([bars_file(ROWS)], script, latency_ms=5)
+    assert kernel.of_type(OrderReplaced) and not fills(kernel)  # bar 3 traded through, unused

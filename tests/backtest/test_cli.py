@@ -144,34 +144,31 @@ def outputs(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.name != "timing.json"}
 
 
+def twice(argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, bytes]:
+    """Run `backtest argv --out DIR` twice into two folders; the files must be identical."""
+    runs = []
+    for name in ("a", "b"):
+        status, _, err = run(["backtest", *argv, "--out", str(tmp_path / name)], capsys)
+        assert status == 0, err
+        runs.append(outputs(tmp_path / name))
+    assert runs[0] == runs[1]
+    return runs[0]
+
+
 def test_same_inputs_give_identical_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = str(write_bars(tmp_path / "b.csv", day_rows()))
-    runs = []
-    for name in ("a", "b"):
-        out = tmp_path / name
-        argv = ["backtest", "--data", data, "--seed", "5", "--latency-ms", "2", "--out", str(out)]
-        status, _, err = run(argv, capsys)
-        assert status == 0, err
-        runs.append(outputs(out))
-    assert runs[0] == runs[1]
-    assert {"daily_pnl.csv", "fills.csv", "summary.json", "report.html"} <= set(runs[0])
+    files = twice(["--data", data, "--seed", "5", "--latency-ms", "2"], tmp_path, capsys)
+    assert {"daily_pnl.csv", "fills.csv", "summary.json", "report.html"} <= set(files)
 
 
 def test_real_spy_quarter_is_deterministic_and_labelled(
     market_file: Callable[[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     spy = str(market_file(SPY_HOUR))
-    runs = []
-    for name in ("a", "b"):
-        out = tmp_path / name
-        argv = ["backtest", "--data", spy, "--from", "2020-02-01", "--to", "2020-04-30",
-                "--no-monte-carlo", "--out", str(out)]  # fmt: skip
-        status, _, err = run(argv, capsys)
-        assert status == 0, err
-        runs.append(outputs(out))
-    assert runs[0] == runs[1]
+    argv = ["--data", spy, "--from", "2020-02-01", "--to", "2020-04-30", "--no-monte-carlo"]
+    runs = [twice(argv, tmp_path, capsys)]
     summary = json.loads(runs[0]["summary.json"])
     assert summary["proxy_labels"] == ["SPY x 10 as an MES proxy"]
     assert summary["data_files"][0]["kind"] == "lean"
@@ -204,3 +201,14 @@ def test_days_without_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     data = str(write_bars(tmp_path / "b.csv", day_rows((4,))))
     status, _, err = run(["backtest", "--data", data, "--from", "2025-01-02"], capsys)
     assert_one_line_error(status, err, "no data")
+
+
+@pytest.mark.slow
+def test_synthetic_market_run_is_deterministic(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """All four sleeves on the simulator's seeded market, through the real kernel, twice."""
+    argv = ["--synthetic-days", "1", "--seed", "4", "--latency-ms", "1", "--no-monte-carlo"]
+    runs = [twice(argv, tmp_path, capsys)]
+    summary = json.loads(runs[0]["summary.json"])
+    assert summary["data_files"][0]["kind"] == "synthetic" and summary["seed"] == 4

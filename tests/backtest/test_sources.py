@@ -25,6 +25,7 @@ from bot.model.events import (
 )
 from bot.model.orders import OrderType
 from bot.model.side import Side
+from bot.model.units import to_datetime
 from tests.backtest.conftest import Runner, minute
 from tests.backtest.fakes import FakeKernel
 
@@ -242,3 +243,16 @@ def test_synthetic_market_is_seeded(run_files: Runner) -> None:
     assert first != run(8)
     assert isinstance(first[0], BookDelta) and first[0].snapshot
     assert any(isinstance(e, OrderFilled) for e in first)
+
+
+def test_synthetic_days_skip_holidays_and_stop_at_to() -> None:
+    from bot.backtest.market import synthetic_windows
+
+    windows = synthetic_windows(date(2024, 3, 28), 3)  # Good Friday 2024-03-29 is closed
+    assert [to_datetime(a).date() for a, _ in windows] == [
+        date(2024, 3, 28),
+        date(2024, 4, 1),
+        date(2024, 4, 2),
+    ]
+    assert all(to_datetime(a).hour == 13 and to_datetime(b).hour == 20 for a, b in windows)
+    assert len(synthetic_windows(date(2024, 3, 28), 5, date(2024, 4, 1))) == 2

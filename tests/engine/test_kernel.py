@@ -143,14 +143,14 @@ def test_an_entry_is_protected_at_the_venue_and_the_cutoff_flattens() -> None:
 def test_the_venue_stop_follows_the_position_down() -> None:
     def script(ctx: SleeveContext, bar: Bar, i: int) -> None:
         if i == 1:
-            ctx.target("MES", 3, bar.close - 40)
+            ctx.target("MES", 2, bar.close - 40)  # the $0 tier: 2 lots
         if i == 6:
             ctx.target("MES", 1, bar.close - 40)
 
     record = Run()
     run([Scripted("s", script, record)], bars([20_000 + (i % 2) for i in range(12)]), record)
     held = [(p, s) for p, s in record.held if p]
-    assert (3, 3) in held and (1, 1) in held
+    assert (2, 2) in held and (1, 1) in held
     assert all(s == abs(p) for p, s in held), held
 
 

@@ -8,12 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.engine.sessions import SessionSchedule
-from bot.instruments.calendar import TradingCalendar
+from bot.instruments.calendar import PRODUCT_GROUPS, TradingCalendar
 from bot.model.units import to_nanos
 
 CAL = TradingCalendar()
 SCHEDULE = SessionSchedule(CAL)
-START = datetime(2024, 1, 1, tzinfo=UTC)
+START = datetime(2024, 1, 1, tzinfo=UTC)  # covers the sourced early closes of 2024
 
 
 @settings(max_examples=300, deadline=None)
@@ -22,6 +22,17 @@ def test_same_answers_as_the_calendar(offset_s: int) -> None:
     ts = START + timedelta(seconds=offset_s)
     assert SCHEDULE.trading_day(ts) == CAL.trading_day(ts)
     assert SCHEDULE.new_risk_allowed(ts) == CAL.new_risk_allowed(ts)
+    for group in PRODUCT_GROUPS:
+        assert SCHEDULE.new_risk_allowed(ts, group) == CAL.new_risk_allowed(ts, group)
+
+
+def test_group_early_closes_agree_with_the_calendar() -> None:
+    for day in (date(2024, 7, 3), date(2024, 6, 19), date(2024, 11, 29), date(2025, 7, 3)):
+        for group in (None, *PRODUCT_GROUPS):
+            window = SCHEDULE.window(day, group)
+            assert window.cutoff_ns == to_nanos(CAL.bot_cutoff(day, group))
+    july3 = SCHEDULE.window(date(2024, 7, 3), "equity")
+    assert july3.cutoff_ns < SCHEDULE.window(date(2024, 7, 3), "energy").cutoff_ns
 
 
 def test_day_boundary_is_17_00_chicago() -> None:

@@ -66,8 +66,41 @@ def test_publish_persists_transitions_and_logs_every_decision(tmp_path: Path) ->
     store = StateStore(tmp_path)
     publish(engine, store)
     logged = [json.loads(line) for line in stream.getvalue().splitlines()]
-    assert [r["message"] for r in logged] == ["risk.decision", "risk.fill", "risk.transition"]
-    assert logged[-1]["level"] == "WARNING" and logged[-1]["to_state"] == "HALTED"
+    assert [r["message"] for r in logged] == [
+        "risk.decision",
+        "risk.fill",
+        "risk.transition",
+        "risk.flatten_request",
+    ]
+    assert logged[2]["level"] == "WARNING" and logged[2]["to_state"] == "HALTED"
     journal = [e["event"] for e in store.read_events()]
-    assert journal == ["risk.fill", "risk.transition"]  # decisions are logged, not journalled
+    # decisions are logged, not journalled
+    assert journal == ["risk.fill", "risk.transition", "risk.flatten_request"]
     assert (store.load_snapshot() or {})["state"] == "HALTED"
+
+
+def test_a_torn_last_line_is_skipped_and_the_next_append_starts_fresh(tmp_path: Path) -> None:
+    """Issue 8 item 11: a crash mid-append leaves a line without its newline."""
+    store = StateStore(tmp_path)
+    ts = datetime(2024, 6, 12, 15, tzinfo=UTC)
+    store.append_events([RiskEvent(ts, "risk.transition", {"to_state": "HALTED"})])
+    with store.journal_path.open("a", encoding="utf-8") as handle:
+        handle.write('{"ts": "2024-06-12T15:00:01+00:00", "event": "risk.fi')  # torn
+    assert [e["event"] for e in store.read_events()] == ["risk.transition"]
+    store.append_events([RiskEvent(ts, "risk.blocked", {"key": "md"})])
+    assert [e["event"] for e in store.read_events()] == ["risk.transition", "risk.blocked"]
+    assert store.journal_path.read_text(encoding="utf-8").count("\n") == 2
+
+
+def test_a_torn_only_line_and_a_long_torn_tail(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    store.journal_path.write_text("x" * 10_000, encoding="utf-8")  # longer than one block
+    assert store.read_events() == []
+    assert store.cut_torn_tail() == 10_000 and store.journal_path.read_bytes() == b""
+
+
+def test_a_bad_line_inside_the_journal_is_corruption(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    store.journal_path.write_text('{"event": "a"}\nnot json\n{"event": "b"}\n', encoding="utf-8")
+    with pytest.raises(StateCorrupt, match=r"risk_events\.jsonl:2"):
+        store.read_events()

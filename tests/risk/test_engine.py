@@ -94,9 +94,14 @@ def test_reducing_orders_pass_in_any_state_but_never_reverse(engine: RiskEngine)
         OrderRequest("s", "MES", Side.SELL, 3, OrderType.STOP, trigger_ticks=19_992), NOW
     )
     assert stop.approved and stop.reducing
-    extra = engine.check(sell("x", 1), NOW)
+    second_stop = engine.check(
+        OrderRequest("s2", "MES", Side.SELL, 1, OrderType.STOP, trigger_ticks=19_992), NOW
+    )
+    assert not second_stop.approved and "no reversals" in second_stop.reason
+    assert engine.check(sell("x", 2), NOW).approved  # exits and stops are counted apart
+    extra = engine.check(sell("y", 2), NOW)
     assert not extra.approved and "no reversals" in extra.reason
-    engine.on_order_done("s", NOW)
+    engine.on_order_done("x", NOW)
     flip = engine.check(sell("f", 4), NOW)
     assert not flip.approved and "exceed the 3-lot position" in flip.reason
     engine.unblock("market_data", NOW)
@@ -149,20 +154,30 @@ def test_mll_safety_margin_and_breach() -> None:
     near.on_mark("MES", 19_920, NOW)  # -100 -0.37: equity -1800.37, inside the $200 margin
     assert near.state == RiskState.HALTED and "MLL safety threshold" in near.state_reason
     assert not near.account_failed
-    near.on_mark("MES", 19_750, NOW)  # -312.87: equity below the -2000 floor
+    near.on_mark("MES", 19_750, NOW)  # -312.87: equity below the -2000 floor on marks
+    assert near.state == RiskState.HALTED
+    assert not near.account_failed  # marks halt; only fills make the breach final
+    near.check(sell("x", 1), NOW)
+    near.on_fill("x", 1, 19_750, NOW)  # the flatten fills there: realized, final
     assert near.account_failed and "MLL breached" in near.state_reason
     assert not near.operator_clear(NOW, "ops")
 
 
-def test_cutoff_flattens_once_and_blocks_entries(engine: RiskEngine) -> None:
+def protect(engine: RiskEngine, oid: str, qty: int, trigger: int = 19_992) -> None:
+    stop = OrderRequest(oid, "MES", Side.SELL, qty, OrderType.STOP, trigger_ticks=trigger)
+    assert engine.check(stop, NOW).approved
+
+
+def test_cutoff_flattens_and_blocks_entries(engine: RiskEngine) -> None:
     engine.check(buy("a", 1), NOW)
     engine.on_fill("a", 1, 20_000, NOW)
+    protect(engine, "s", 1)
     before = datetime(2024, 6, 12, 19, 59, tzinfo=UTC)
     assert engine.on_clock(before) == []
     after = datetime(2024, 6, 12, 20, 0, tzinfo=UTC)  # 15:00 CDT
     actions = engine.on_clock(after)
     assert [a.kind for a in actions] == [ActionKind.CANCEL_ALL, ActionKind.FLATTEN_ALL]
-    assert engine.on_clock(after + timedelta(seconds=5)) == []
+    assert engine.on_clock(after + timedelta(seconds=4)) == []  # not more than every 5 s
     late = engine.check(buy("b", 1), after)
     assert not late.approved and "flat-by cutoff" in late.reason
     assert engine.check(sell("c", 1), after).approved  # flattening is always allowed
@@ -170,7 +185,7 @@ def test_cutoff_flattens_once_and_blocks_entries(engine: RiskEngine) -> None:
 
 def test_unknown_fill_fails_closed(engine: RiskEngine) -> None:
     actions = engine.on_fill("ghost", 2, 20_000, NOW)
-    assert [a.kind for a in actions] == [ActionKind.FLATTEN_ALL]
+    assert [a.kind for a in actions] == [ActionKind.CANCEL_ALL, ActionKind.FLATTEN_ALL]
     assert not engine.check(buy("a", 1), NOW).approved
 
 
@@ -179,8 +194,8 @@ def test_reducing_order_that_fills_into_new_exposure_is_flattened(engine: RiskEn
     engine.on_fill("a", 1, 20_000, NOW)
     take_profit = OrderRequest("tp", "MES", Side.SELL, 1, OrderType.LIMIT, price_ticks=20_010)
     assert engine.check(take_profit, NOW).approved
-    stop = OrderRequest("st", "MES", Side.SELL, 1, OrderType.STOP, trigger_ticks=19_990)
-    assert not engine.check(stop, NOW).approved  # the take-profit already covers the lot
+    second = OrderRequest("tp2", "MES", Side.SELL, 1, OrderType.LIMIT, price_ticks=20_020)
+    assert not engine.check(second, NOW).approved  # the take-profit already covers the lot
     engine.on_fill("broker-liq", 1, 19_990, NOW, symbol="MES", side=Side.SELL)  # not ours
     assert engine.positions["MES"].qty == 0
     actions = engine.on_fill("tp", 1, 20_010, NOW)  # the orphaned exit opens a short

@@ -32,7 +32,7 @@ def run(rules: AccountRules, days: list[tuple[float, float | None, float]]) -> l
 
 def test_initial_state_is_zero_balance_and_floor_minus_2000() -> None:
     state = AccountState.initial(XFA)
-    assert (state.balance_cents, state.floor_cents, state.max_micros) == (0, -200_000, 20)
+    assert (state.balance_cents, state.floor_cents, state.max_micros) == (0, -200_000, 2)
 
 
 def test_floor_trails_end_of_day_balance_and_never_falls() -> None:
@@ -117,17 +117,26 @@ def test_after_a_payout_the_balance_is_the_whole_buffer() -> None:
 
 
 def test_scaling_tiers_up_and_down_at_the_boundaries() -> None:
-    out = run(
-        XFA,
-        [(1499.99, None, 0), (0.01, None, 0), (500, None, 0), (0.01, None, 0), (-600, None, 0)],
-    )
-    assert [o.balance_cents for o in out] == [149_999, 150_000, 200_000, 200_001, 140_001]
-    assert [o.max_micros for o in out] == [20, 30, 30, 50, 20]
+    # A tier is reached only strictly above its threshold: exactly $1,500.00 and $2,000.00 stay
+    # in the lower tier (the conservative reading; Topstep's table does not say).
+    days: list[tuple[float, float | None, float]] = [
+        (1499.99, None, 0),
+        (0.01, None, 0),
+        (0.01, None, 0),
+        (499.99, None, 0),
+        (0.01, None, 0),
+        (-600, None, 0),
+    ]
+    out = run(XFA, days)
+    assert [o.balance_cents for o in out] == [149_999, 150_000, 150_001, 200_000, 200_001, 140_001]
+    assert [o.max_micros for o in out] == [2, 2, 3, 3, 5, 2]  # one micro is one lot (FIX)
+    topstepx = run(replace(XFA, micros_per_lot=10), days)
+    assert [o.max_micros for o in topstepx] == [20, 20, 30, 30, 50, 20]
 
 
 def test_combine_has_no_scaling_plan_and_no_payouts() -> None:
     out = run(COMBINE, [(200, None, 0)] * 5 + [(200, None, 100)])
-    assert all(o.max_micros == 50 for o in out)
+    assert all(o.max_micros == 5 for o in out)
     assert out[-1].payout_refused == "payouts are not available on combine-50k"
     assert out[-1].payout_paid_cents == 0
 
