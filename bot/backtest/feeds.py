@@ -142,7 +142,7 @@ class MboFeed:
         venue = replay.venue
         now = self.next_ts
         due = replay.next_due()
-        assert due is not None
+        assert due is not None  # nosec B101
         reports = replay.step(venue, due)  # every record of this timestamp (up to its budget)
         while replay.next_due() == due:
             reports += replay.step(venue, due)
