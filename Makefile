@@ -9,20 +9,26 @@ PY := $(VENV)/bin/python
 UV := $(PYTHON) -m uv
 EXAMPLE_REPLAY := examples/rules_replay.csv
 CODE := bot fix
+# The compiled core (bot/_native.py): a change to any of these rebuilds it on the next setup.
+NATIVE_SRC := setup.py bot/_native.py $(wildcard bot/book/*.py)
+NT_VENV ?= /tmp/venv-nt
+NT_VERSION := 1.221.0
+BENCH_FILE ?= $(or $(MARKET_DATA_DIR),../shared/data)/cme/esh4-glbx-mdp3-20231225.mbo.dbn.zst
 
-.PHONY: help setup run replay-rules lint type security unit test lock clean
+.PHONY: help setup run replay-rules lint type security unit test lock clean bench-nautilus
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-$(VENV)/.synced: requirements-dev.lock pyproject.toml
+$(VENV)/.synced: requirements-dev.lock pyproject.toml $(NATIVE_SRC)
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	@[ -x $(PY) ] || $(UV) venv --quiet --python $(PYTHON) $(VENV)
 	$(UV) pip sync --quiet --python $(PY) requirements-dev.lock
-	$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	$(UV) pip install --quiet --python $(PY) --no-deps --reinstall-package topstep-quant -e .
+	@$(PY) -c 'from bot import _native; print("topstep-quant:", _native.status())'
 	@touch $@
 
-setup: $(VENV)/.synced  ## create .venv from the hash-pinned lock (builds quickfix once, then cached)
+setup: $(VENV)/.synced  ## create .venv from the hash-pinned lock, compile the book core (mypyc)
 
 run: setup  ## the main job: the bot trading the simulator over FIX (real ES day, 60x, <= 3 min)
 	$(VENV)/bin/topstep-quant run --speed 60 --duration 180
@@ -51,5 +57,11 @@ lock:  ## re-resolve the hash-pinned lock files (runtime, runtime+dev)
 	$(UV) pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes -o requirements.lock
 	$(UV) pip compile pyproject.toml --universal --python-version 3.11 --extra dev --generate-hashes -o requirements-dev.lock
 
-clean:  ## remove the venv and caches
+bench-nautilus: setup  ## book replay: ours compiled and pure vs NautilusTrader (throwaway venv), one run
+	@[ -x $(NT_VENV)/bin/python ] || $(UV) venv --quiet --python $(PYTHON) $(NT_VENV)
+	$(UV) pip install --quiet --python $(NT_VENV)/bin/python nautilus-trader==$(NT_VERSION)
+	$(PY) bench/compare_nautilus.py $(BENCH_FILE) --nt-python $(NT_VENV)/bin/python
+
+clean:  ## remove the venv, caches and the compiled core
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info
+	find bot fix -name '*.so' -delete

@@ -34,6 +34,7 @@ from fix.mdbook import LevelBook
 from fix.orders import (
     PENDING,
     OrderRequest,
+    OrderState,
     OrderTracker,
     OrderUpdate,
     TrackedOrder,
@@ -77,6 +78,10 @@ def _stop_and_release(holder: list[Any]) -> None:
 
 
 SPIN_WINDOW_S = 0.05  # poll drive: spin this long after activity, then poll every interval
+# Failed logon windows in a row after which the initiator is replaced: QuickFIX's initiator can
+# get stuck for good (a connect that fails to create its socket, e.g. EMFILE, leaves the session
+# "pending" on an invalid socket that nothing ever retries).
+REBUILD_AFTER_FAILURES = 3
 
 
 class NotConnected(Exception):
@@ -98,7 +103,11 @@ class GatewayStats:
     app_in: int = 0
     session_rejects: int = 0
     duplicates: int = 0
+    out_of_order: int = 0
+    unknown_state: int = 0
+    business_rejects: int = 0
     resends_suppressed: int = 0
+    initiator_restarts: int = 0
     last_inbound: float = 0.0
 
 
@@ -166,6 +175,9 @@ class Reconciliation:
     mass_status_req_id: str = ""
     working: list[FixFields] = field(default_factory=list)
     mass_status_done: bool = False
+    # orders the tracker held as working when the request went out: any the answer does not
+    # list are not working at the venue (the answer is the truth), and are asked how they ended
+    expected: list[TrackedOrder] = field(default_factory=list)
     positions_req_id: str = ""
     positions: list[PositionRow] = field(default_factory=list)
     positions_done: bool = False
@@ -214,6 +226,7 @@ class FixGateway:
         self._req_seq = 0
         self._logged_on = False
         self._initiator: Any = None
+        self._running = False
         self._app: GatewayApp | None = None
         self._bridge: LoopBridge[Inbound] | None = None
         self._pump: asyncio.Task[None] | None = None
@@ -237,14 +250,8 @@ class FixGateway:
             # QuickFIX keeps one global registry: a second live session with this id would be
             # unregistered by the first one's destructor, and the engine then crashes.
             raise RuntimeError(f"FIX session {self._sid.toString()} already exists in-process")
-        settings = session_settings(initiator_settings_text(self.cfg))
-        store = fix.FileStoreFactory(settings)
-        if self.cfg.file_log:
-            self._initiator = fix.SocketInitiator(
-                self._app, store, settings, fix.FileLogFactory(settings)
-            )
-        else:
-            self._initiator = fix.SocketInitiator(self._app, store, settings)
+        self._initiator = self._new_initiator()
+        self._running = True
         self._pump = asyncio.create_task(self._run_pump(), name="fix-gateway-pump")
         self._supervisor = asyncio.create_task(self._reconnect_backoff(), name="fix-backoff")
         if self.drive == "poll":
@@ -254,10 +261,38 @@ class FixGateway:
         log_event(log, "fix_gateway_started", host=self.cfg.host, port=self.cfg.port,
                   begin_string=self.cfg.begin_string)  # fmt: skip
 
+    def _new_initiator(self) -> Any:
+        settings = session_settings(initiator_settings_text(self.cfg))
+        store = fix.FileStoreFactory(settings)
+        if self.cfg.file_log:
+            return fix.SocketInitiator(self._app, store, settings, fix.FileLogFactory(settings))
+        return fix.SocketInitiator(self._app, store, settings)
+
+    async def _rebuild_initiator(self) -> None:
+        """Replace the initiator (stopped and released first: QuickFIX's session registry is
+        global).  A failure (say, no descriptor for the store yet) is logged; the backoff loop
+        tries again later."""
+        loop = asyncio.get_running_loop()
+        self.stats.initiator_restarts += 1
+        log_event(log, "fix_initiator_restart", logging.WARNING,
+                  restarts=self.stats.initiator_restarts)  # fmt: skip
+        if self._initiator is not None:
+            holder, self._initiator = [self._initiator], None
+            await asyncio.shield(loop.run_in_executor(None, _stop_and_release, holder))
+        try:
+            initiator = self._new_initiator()
+            if self.drive != "poll":
+                await loop.run_in_executor(None, initiator.start)
+        except Exception as exc:  # QuickFIX reports its errors as RuntimeError/ConfigError
+            log_event(log, "fix_initiator_restart_failed", logging.ERROR, error=repr(exc))
+            return
+        self._initiator = initiator
+
     async def stop(self, logout_wait_s: float = 2.0) -> None:
         """Log out (bounded wait), then stop the initiator off the loop thread."""
-        if self._initiator is None:
+        if not self._running:
             return
+        self._running = False
         if self._supervisor is not None:
             self._supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -273,8 +308,9 @@ class FixGateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
             self._poller = None
-        holder, self._initiator = [self._initiator], None
-        await asyncio.get_running_loop().run_in_executor(None, _stop_and_release, holder)
+        if self._initiator is not None:
+            holder, self._initiator = [self._initiator], None
+            await asyncio.get_running_loop().run_in_executor(None, _stop_and_release, holder)
         if self._pump is not None:
             self._pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -295,10 +331,17 @@ class FixGateway:
             await self.wait_for(lambda: self._logged_on, 1e9)
             await self.wait_for(lambda: not self._logged_on, 1e9)
             delay = base
+            failures = 0
             while not self._logged_on:
+                if failures >= REBUILD_AFTER_FAILURES:
+                    failures = 0
+                    await self._rebuild_initiator()
                 session = fix.Session.lookupSession(self._sid)
-                if session is None:
-                    return
+                if session is None:  # no initiator (a rebuild failed): wait, then try again
+                    failures = REBUILD_AFTER_FAILURES
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, cap)
+                    continue
                 if session.isLoggedOn() or session.sentLogon():  # QuickFIX got there first
                     with contextlib.suppress(TimeoutError):
                         await self.wait_for(lambda: self._logged_on, self.cfg.logon_timeout_s)
@@ -316,6 +359,7 @@ class FixGateway:
                     with contextlib.suppress(TimeoutError):
                         await self.wait_for(lambda: self._logged_on, self.cfg.logon_timeout_s)
                 delay = min(delay * 2, cap)
+                failures += 0 if self._logged_on else 1
 
     async def _notify(self) -> None:
         """Wake `wait_for` callers after a change that did not come from an inbound message."""
@@ -330,9 +374,9 @@ class FixGateway:
         inbound message, so a reply is picked up within microseconds; otherwise poll every
         `poll_interval_s`, so an idle session costs little CPU.
         """
-        poll = self._initiator.poll
-        while self._initiator is not None:
-            poll()
+        while self._running:
+            if self._initiator is not None:
+                self._initiator.poll()
             idle = time.monotonic() - self._last_activity > SPIN_WINDOW_S
             await asyncio.sleep(self.poll_interval_s if idle else 0)
 
@@ -440,11 +484,11 @@ class FixGateway:
 
     async def status(self, order: TrackedOrder, timeout: float = 5.0) -> TrackedOrder:
         """Ask the venue for the order's state and wait for the answer (or the timeout)."""
-        seen = len(self.tracker.seen_exec_ids)
+        seen = self.tracker.reports_applied
         self.request_status(order)
         with contextlib.suppress(TimeoutError):
             await self.wait_for(
-                lambda: len(self.tracker.seen_exec_ids) > seen or order.status_unknown, timeout
+                lambda: self.tracker.reports_applied > seen or order.status_unknown, timeout
             )
         return order
 
@@ -514,6 +558,7 @@ class FixGateway:
             self.reconciliation = Reconciliation(
                 mass_status_req_id=self._next_req_id("MS"),
                 positions_req_id=self._next_req_id("POS"),
+                expected=self.tracker.working(),
             )
             self._send(messages.mass_status_request(self.reconciliation.mass_status_req_id))
             self._send(
@@ -531,7 +576,9 @@ class FixGateway:
         elif kind == "9":
             update = self.tracker.apply_cancel_reject(f)
             if update is not None:
-                self.updates.put_nowait(update)
+                self._publish(update, f)
+        elif kind == "j":
+            self._on_business_reject(f)
         elif kind in ("W", "X"):
             self._on_market_data(f)
         elif kind == "Y":
@@ -547,22 +594,74 @@ class FixGateway:
     def _on_execution_report(self, f: FixFields, received_ns: int) -> None:
         rec = self.reconciliation
         mass_id = f.get(584)
-        if mass_id and mass_id == rec.mass_status_req_id:
+        mass_done = False
+        if mass_id and mass_id == rec.mass_status_req_id and not rec.mass_status_done:
             if f.get(37) != "NONE":
                 rec.working.append(f)
-            if f.get(912) == "Y" or f.get(911) == "0":
-                rec.mass_status_done = True
+            mass_done = f.get(912) == "Y" or f.get(911) == "0"
         clid = f.get(11) or ""
         sent = self._sent_ns.pop(clid, None)
         if sent is not None:
             self.rtt_samples_ns.append(received_ns - sent)
         update = self.tracker.apply_execution_report(f)
-        if update is None:
-            return
-        if update.duplicate:
-            self.stats.duplicates += 1
-            return
+        if update is not None:
+            if update.duplicate:
+                self.stats.duplicates += 1
+            else:
+                self._publish(update, f)
+        elif f.get(150) in ("F", "1", "2", "G", "H"):
+            self._unplaced(f)
+        if mass_done:
+            rec.mass_status_done = True
+            self._settle_mass_status(rec)
+
+    def _publish(self, update: OrderUpdate, f: FixFields) -> None:
+        """Queue an update for the user; log what the tracker could not place or took late."""
+        if update.out_of_order:
+            self.stats.out_of_order += 1
+            log_event(log, "fix_out_of_order_report", logging.WARNING,
+                      cl_ord_id=update.order.cl_ord_id, state=str(update.order.state),
+                      exec_type=f.get(150), ord_status=f.get(39), exec_id=f.get(17))  # fmt: skip
+        if update.unknown:
+            self.stats.unknown_state += 1
+            log_event(log, "fix_unknown_state", logging.WARNING, cl_ord_id=update.order.cl_ord_id,
+                      order_id=update.order.order_id, reason=update.unknown,
+                      exec_id=f.get(17))  # fmt: skip
         self.updates.put_nowait(update)
+
+    def _unplaced(self, f: FixFields) -> None:
+        """A trade report the tracker could not even adopt: logged and counted, never silent."""
+        self.stats.unknown_state += 1
+        log_event(log, "fix_unknown_state", logging.ERROR, reason="unplaceable trade report",
+                  report=repr(f))  # fmt: skip
+
+    def _settle_mass_status(self, rec: Reconciliation) -> None:
+        """The mass-status answer is the truth about which orders work: any order the tracker
+        held as working that it does not list has ended at the venue; ask each how."""
+        listed: set[str] = set()
+        for report in rec.working:
+            listed.update(v for v in (report.get(11), report.get(41), report.get(37)) if v)
+        for order in rec.expected:
+            if order.is_terminal or order.state is OrderState.PENDING_NEW:
+                continue  # pending orders were already asked about by ClOrdID at logon
+            ids = {*order.history, order.order_id or ""}
+            if order.pending_cl_ord_id:
+                ids.add(order.pending_cl_ord_id)
+            if ids & listed:
+                continue
+            self._publish(
+                self.tracker.mark_not_working(order, "not in the venue's mass-status answer"),
+                FixFields([]),
+            )
+            with contextlib.suppress(NotConnected):
+                self.request_status(order)
+
+    def _on_business_reject(self, f: FixFields) -> None:
+        """BusinessMessageReject (j): the venue could not process a request at all."""
+        self.stats.business_rejects += 1
+        log_event(log, "fix_business_reject", logging.WARNING, ref_msg_type=f.get(372),
+                  ref_id=f.get(379), reason=f.get(380), text=f.get(58))  # fmt: skip
+        self.session_rejects.append(f)
 
     def _on_position(self, f: FixFields) -> None:
         rec = self.reconciliation

@@ -138,7 +138,8 @@ class BarVenueClient(OwnOrderVenue):
                 continue
             if w.stop_reached(high if w.side is Side.BUY else low):
                 w.triggered = True
-                assert w.trigger is not None
+                if w.trigger is None:
+                    raise RuntimeError("invariant broken: w.trigger is None")
                 if w.type is STOP:
                     stopped.add(w.side)
                     self.fill(w, self.slippage.worse(w.side, w.trigger), now, Liquidity.TAKER)

@@ -89,7 +89,8 @@ class BarFeed:
 
     def step(self) -> None:
         bar = self._bar
-        assert bar is not None
+        if bar is None:
+            raise RuntimeError("invariant broken: bar is None")
         if not self._opened:
             self._opened = True
             self.client.bar_open(bar)
@@ -145,7 +146,8 @@ class MboFeed:
         venue = replay.venue
         now = self.next_ts
         due = replay.next_due()
-        assert due is not None
+        if due is None:
+            raise RuntimeError("invariant broken: due is None")
         reports = replay.step(venue, due)  # every record of this timestamp (up to its budget)
         while replay.next_due() == due:
             reports += replay.step(venue, due)

@@ -123,7 +123,8 @@ def _dbn_symbol(path: Path, default: str, instruments: Mapping[str, Instrument])
     if len(roots) != 1 or None in roots:
         return default, ""
     root = roots.pop()
-    assert root is not None
+    if root is None:
+        raise RuntimeError("invariant broken: root is None")
     micro = FULL_TO_MICRO.get(root, root)
     if micro not in instruments:
         raise MarketDataError(f"{path}: no micro contract for {', '.join(symbols)}")

@@ -63,12 +63,14 @@ class Working:
 
     def limit_fills_at(self, price: int) -> bool:
         """Is `price` strictly better for us than our limit (a trade *through* it)?"""
-        assert self.price is not None
+        if self.price is None:
+            raise RuntimeError("invariant broken: self.price is None")
         return price < self.price if self.side is Side.BUY else price > self.price
 
     def stop_reached(self, price: int) -> bool:
         """Does a price at `price` reach our stop trigger (at or through it)?"""
-        assert self.trigger is not None
+        if self.trigger is None:
+            raise RuntimeError("invariant broken: self.trigger is None")
         return price >= self.trigger if self.side is Side.BUY else price <= self.trigger
 
 
@@ -128,7 +130,8 @@ class OwnOrderVenue:
             if problem:
                 self.sink(OrderRejected(at, order.order_id, problem))
                 return
-            assert book is not None
+            if book is None:
+                raise RuntimeError("invariant broken: book is None")
             working = Working(order, now_ns)
             book[order.order_id] = working
             self.sink(OrderAccepted(at, order.order_id, order.order_id))

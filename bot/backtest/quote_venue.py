@@ -78,7 +78,8 @@ class QuoteVenueClient(OwnOrderVenue):
                 continue
             if any(w.stop_reached(p) for p in trades):
                 w.triggered = True
-                assert w.trigger is not None
+                if w.trigger is None:
+                    raise RuntimeError("invariant broken: w.trigger is None")
                 if w.type is OrderType.STOP:
                     touch = self._opposite(w)
                     price = w.trigger

@@ -217,7 +217,8 @@ class Backtest:
                 send(kernel.fire_timers(ts), ts)
                 due = next_timer()
             else:
-                assert feed is not None
+                if feed is None:
+                    raise RuntimeError("invariant broken: feed is None")
                 feed.step()
             if progress is not None:
                 turns += 1

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bot.book.l3 import OrderBook, SortedInts, new_sorted_ints
+from bot.book.l3 import OrderBook
+from bot.book.ladder import PriceLadder
 from bot.book.types import Level, Side
 
 BID = 0
@@ -17,14 +18,13 @@ ASK = 1
 
 
 class PriceBook:
-    """L2 book: per side a dict ``price -> (size, count)`` and a sorted list of prices."""
+    """L2 book: per side a dict ``price -> (size, count)`` and the prices in a `PriceLadder`."""
 
-    __slots__ = ("_best", "_levels", "_prices")
+    __slots__ = ("_levels", "_prices")
 
     def __init__(self) -> None:
         self._levels: tuple[dict[int, tuple[int, int]], dict[int, tuple[int, int]]] = ({}, {})
-        self._prices: tuple[SortedInts, SortedInts] = (new_sorted_ints(), new_sorted_ints())
-        self._best: list[int | None] = [None, None]
+        self._prices = (PriceLadder(BID), PriceLadder(ASK))
 
     @classmethod
     def from_orders(cls, book: OrderBook, depth: int | None = None) -> PriceBook:
@@ -35,7 +35,7 @@ class PriceBook:
                 out.set_level(side, level.price, level.size, level.orders)
         return out
 
-    def set_level(self, side: Side | int, price: int, size: int, count: int = 0) -> bool:
+    def set_level(self, side: int, price: int, size: int, count: int = 0) -> bool:
         """Replace a level's size and count; size <= 0 removes it.  False for a bad side."""
         if side not in (BID, ASK):
             return False
@@ -44,18 +44,13 @@ class PriceBook:
         if size <= 0:
             if levels.pop(price, None) is not None:
                 prices.remove(price)
-                if self._best[s] == price:
-                    self._best[s] = (prices[-1] if s == BID else prices[0]) if len(prices) else None
             return True
         if price not in levels:
-            prices.add(price)
-            best = self._best[s]
-            if best is None or (price > best if s == BID else price < best):
-                self._best[s] = price
+            prices.insert(price)
         levels[price] = (size, count)
         return True
 
-    def set_top(self, side: Side | int, price: int | None, size: int, count: int = 0) -> bool:
+    def set_top(self, side: int, price: int | None, size: int, count: int = 0) -> bool:
         """Make this the side's only level (MBP-1 knows nothing deeper); None empties the side."""
         if side not in (BID, ASK):
             return False
@@ -64,39 +59,38 @@ class PriceBook:
             self.set_level(side, price, size, count)
         return True
 
-    def clear(self, side: Side | int | None = None) -> None:
+    def clear(self, side: int | None = None) -> None:
         for s in (BID, ASK) if side is None else (int(side),):
             self._levels[s].clear()
             self._prices[s].clear()
-            self._best[s] = None
 
-    def best_price(self, side: Side | int) -> int | None:
-        return self._best[side]
+    def best_price(self, side: int) -> int | None:
+        return self._prices[side].best()
 
-    def level(self, side: Side | int, price: int) -> Level | None:
+    def level(self, side: int, price: int) -> Level | None:
         row = self._levels[side].get(price)
         return None if row is None else Level(price, row[0], row[1])
 
-    def best(self, side: Side | int) -> Level | None:
-        price = self._best[side]
+    def best(self, side: int) -> Level | None:
+        price = self._prices[side].best()
         return None if price is None else self.level(side, price)
 
     def top(self) -> tuple[int | None, int, int | None, int]:
         """(bid price, bid size, ask price, ask size); sizes 0 when a side is empty."""
-        bid, ask = self._best
+        bid, ask = self._prices[BID].best(), self._prices[ASK].best()
         bid_size = 0 if bid is None else self._levels[BID][bid][0]
         ask_size = 0 if ask is None else self._levels[ASK][ask][0]
         return bid, bid_size, ask, ask_size
 
     def is_locked_or_crossed(self) -> bool:
-        bid, ask = self._best
+        bid, ask = self._prices[BID].best(), self._prices[ASK].best()
         return bid is not None and ask is not None and bid >= ask
 
-    def prices(self, side: Side | int) -> Iterator[int]:
+    def prices(self, side: int) -> Iterator[int]:
         """Level prices best first (do not update while iterating)."""
-        return reversed(self._prices[side]) if side == BID else iter(self._prices[side])
+        return self._prices[side].best_first()
 
-    def depth(self, side: Side | int, n: int) -> list[Level]:
+    def depth(self, side: int, n: int) -> list[Level]:
         levels = self._levels[side]
         out: list[Level] = []
         for price in self.prices(side):

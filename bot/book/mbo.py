@@ -49,14 +49,18 @@ class MboBook:
 
     `bid_px, bid_sz, ask_px, ask_sz` hold the top of book as of the last F_LAST (None / 0 for an
     empty side): the only moments the book is consistent, so readers never see a half-applied
-    event.  `book` is the live L3 book for depth, queues and orders.
+    event.  `book` is the live L3 book for depth, queues and orders.  (The top is kept in plain
+    int fields and a price is made None-able only when read: the compiled replay then publishes
+    it at every F_LAST without allocating.)
     """
 
     __slots__ = (
+        "_ask",
+        "_bid",
+        "_has_ask",
+        "_has_bid",
         "anomalies",
-        "ask_px",
         "ask_sz",
-        "bid_px",
         "bid_sz",
         "book",
         "crossed_preopen",
@@ -91,18 +95,27 @@ class MboBook:
         self.last_ts_recv = 0
         self.last_sequence = 0
         self.in_snapshot = False
-        self.bid_px: int | None = None
+        self._bid = self._ask = 0  # prices of the published top, valid when _has_bid/_has_ask
+        self._has_bid = self._has_ask = False
         self.bid_sz = 0
-        self.ask_px: int | None = None
         self.ask_sz = 0
         self.on_state = on_state
         self.on_trade = on_trade
 
     @property
+    def bid_px(self) -> int | None:
+        """Best bid price (ticks) as of the last F_LAST, None when the side was empty."""
+        return self._bid if self._has_bid else None
+
+    @property
+    def ask_px(self) -> int | None:
+        """Best ask price (ticks) as of the last F_LAST, None when the side was empty."""
+        return self._ask if self._has_ask else None
+
+    @property
     def tradable(self) -> bool:
         """Safe to quote on: valid, in continuous trading, and neither locked nor crossed."""
-        bid, ask = self.bid_px, self.ask_px
-        crossed = bid is not None and ask is not None and bid >= ask
+        crossed = self._has_bid and self._has_ask and self._bid >= self._ask
         return self.valid and self.phase is Phase.CONTINUOUS and not crossed
 
     # ---------------------------------------------------------------- state changes
@@ -125,7 +138,7 @@ class MboBook:
     def _rebuild(self) -> None:
         """Clear the book for an R or the start of a snapshot; the book is valid again."""
         self.book.clear()
-        self.bid_px = self.ask_px = None
+        self._has_bid = self._has_ask = False
         self.bid_sz = self.ask_sz = 0
         if not self.valid:
             self.valid = True
@@ -142,15 +155,12 @@ class MboBook:
     def replay(self, records: Iterable[MboRecord], on_last: LastListener | None = None) -> int:
         """Apply records in order; publish the top and call `on_last(self)` at each F_LAST.
 
-        The hot path: `OrderBook.add`, `cancel` and `modify` are inlined here on the book's own
-        containers (same package; level creation and removal stay in `OrderBook`), which doubles
-        the replay rate; the property tests run random sequences through both paths against one
-        reference.  Returns the number of records applied.
+        The hot path (compiled with mypyc when available, see `bot._native`): one `OrderBook`
+        call per record, and at each F_LAST the top read from the sides' cached best levels.
+        Returns the number of records applied.
         """
         book = self.book
-        orders, levels, sizes, best = book._orders, book._levels, book._sizes, book._best
-        bid_sizes, ask_sizes = sizes
-        open_level, close_level = book._open_level, book._close_level
+        bids, asks = book.bids, book.asks
         in_snapshot = self.in_snapshot
         last_seq = self.last_sequence
         ts = self.last_ts_recv
@@ -169,62 +179,14 @@ class MboBook:
                     self._anomaly("sequence_backwards", f"{seq} after {last_seq}")
                 last_seq = seq
             if action == ADD:
-                if size <= 0 or oid in orders or not 0 <= side <= 1:
-                    self._anomaly("duplicate_add" if oid in orders else "bad_add", str(oid))
-                else:
-                    orders[oid] = price << 1 | side
-                    level = levels[side].get(price)
-                    if level is None:
-                        open_level(side, price, oid, size)
-                    else:
-                        level[oid] = size
-                        sizes[side][price] += size
+                if not book.add(oid, side, price, size):
+                    self._anomaly("duplicate_add" if oid in book else "bad_add", str(oid))
             elif action == CANCEL:
-                where = orders.get(oid)
-                if where is None or size <= 0:
-                    self._anomaly("unknown_order" if where is None else "bad_cancel", str(oid))
-                else:
-                    s, p = where & 1, where >> 1
-                    level = levels[s][p]
-                    resting = level[oid]
-                    if size < resting:
-                        level[oid] = resting - size
-                        sizes[s][p] -= size
-                    else:
-                        del orders[oid]
-                        del level[oid]
-                        if level:
-                            sizes[s][p] -= resting
-                        else:
-                            close_level(s, p)
+                if not book.cancel(oid, size):
+                    self._anomaly("bad_cancel" if oid in book else "unknown_order", str(oid))
             elif action == MODIFY:
-                where = orders.get(oid)
-                if where is None or size <= 0:
+                if not book.modify(oid, price, size):
                     self._bad_modify(oid, side, price, size)
-                else:
-                    s, p = where & 1, where >> 1
-                    level = levels[s][p]
-                    resting = level[oid]
-                    if p != price:  # to the back of the new level
-                        del level[oid]
-                        if level:
-                            sizes[s][p] -= resting
-                        else:
-                            close_level(s, p)
-                        orders[oid] = price << 1 | s
-                        level = levels[s].get(price)
-                        if level is None:
-                            open_level(s, price, oid, size)
-                        else:
-                            level[oid] = size
-                            sizes[s][price] += size
-                    elif size > resting:  # to the back of the same level
-                        del level[oid]
-                        level[oid] = size
-                        sizes[s][p] += size - resting
-                    elif size < resting:  # keeps its place
-                        level[oid] = size
-                        sizes[s][p] -= resting - size
             elif action == CLEAR:
                 self._rebuild()
             elif action == FILL:
@@ -234,18 +196,23 @@ class MboBook:
                 self._trade(price, size, side, ts, in_snapshot)
             if flags & F_LAST:
                 self.last_ts_recv = ts
-                bid, ask = best
-                self.bid_px = bid
-                self.ask_px = ask
+                bid = bids.best
+                ask = asks.best
                 if bid is None:
+                    self._has_bid = False
                     self.bid_sz = 0
                 else:
-                    self.bid_sz = bid_sizes[bid]
+                    self._has_bid = True
+                    self._bid = bid.price
+                    self.bid_sz = bid.size
                 if ask is None:
+                    self._has_ask = False
                     self.ask_sz = 0
                 else:
-                    self.ask_sz = ask_sizes[ask]
-                    if bid is not None and bid >= ask and not in_snapshot:
+                    self._has_ask = True
+                    self._ask = ask.price
+                    self.ask_sz = ask.size
+                    if bid is not None and bid.price >= ask.price and not in_snapshot:
                         self._crossed(ts)
                 if on_last is not None:
                     on_last(self)

@@ -211,7 +211,8 @@ def _timed(
         attach(backtest)
         stats = backtest.run()
         seconds.append(stats.elapsed_s)
-    assert kernel is not None
+    if kernel is None:
+        raise RuntimeError("invariant broken: kernel is None")
     median = statistics.median(seconds)
     return {"seconds": round(median, 4), "records": stats.records, "events": stats.events,
             "rate": round(stats.records / median) if median > 0 else None,

@@ -11,6 +11,7 @@ import tracemalloc
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from bot import _native
 from bot.book.mbo import MboBook, MboRecord
 from bot.book.types import Level, Side
 from bot.cli.argtypes import positive_int
@@ -149,6 +150,7 @@ def bench_replay(rows: list[MboRecord], passes: int) -> dict[str, Any]:
     seconds = statistics.median(wall)
     cpu_seconds = statistics.median(cpu)
     return {
+        "compiled": _native.compiled(),
         "records": len(rows),
         "seconds": round(seconds, 6),
         "msgs_per_s": round(len(rows) / seconds),

@@ -28,6 +28,18 @@ def _port(text: str) -> int:
     return value
 
 
+def _max_qty(text: str) -> dict[str, int]:
+    """`N` (every instrument) or `MES=50,MNQ=20` (those instruments; `*=N` for the rest)."""
+    limits: dict[str, int] = {}
+    for part in text.split(","):
+        symbol, sep, value = part.strip().rpartition("=")
+        try:
+            limits[symbol.strip().upper() if sep else "*"] = positive_int(value)
+        except argparse.ArgumentTypeError:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected N or SYMBOL=N,...") from None
+    return limits
+
+
 def register(commands: argparse._SubParsersAction, bench: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ex = commands.add_parser("exchange", help="run the FIX exchange simulator (foreground)")
     ex.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
@@ -40,7 +52,18 @@ def register(commands: argparse._SubParsersAction, bench: argparse._SubParsersAc
     ex.add_argument("--symbols", default="MES,MNQ", help="synthetic contracts (comma list)")
     ex.add_argument("--events-per-s", type=non_negative_float, default=40.0)
     ex.add_argument("--no-market", action="store_true", help="no synthetic flow: an empty book")
-    ex.add_argument("--state-dir", type=Path, default=None, help="FIX store (default STATE_DIR)")
+    ex.add_argument(
+        "--state-dir", type=Path, default=None,
+        help="FIX store and the venue's books, kept across restarts (default STATE_DIR)",
+    )  # fmt: skip
+    ex.add_argument(
+        "--max-order-qty", type=_max_qty, default={}, metavar="N|SYM=N,...",
+        help="largest order accepted, per instrument (default 1000)",
+    )  # fmt: skip
+    ex.add_argument("--logon-timeout", type=non_negative_float, default=10.0, metavar="SECONDS",
+                    help="close connections that have not logged on after this long")  # fmt: skip
+    ex.add_argument("--max-message-bytes", type=positive_int, default=64 * 1024, metavar="N",
+                    help="close connections that send a larger FIX message")  # fmt: skip
     ex.add_argument(
         "--monitor-comp-id", default="MONITOR",
         help="read-only session that may ask AN/AF of any account ('' for none)",
@@ -94,12 +117,19 @@ def _market(args: argparse.Namespace, venue: Venue) -> MarketSource | None:
 
 
 def run_exchange(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.exchange.acceptor import ExchangeServer, default_venue
+    from bot.exchange.acceptor import ExchangeServer, ListenerSettings, default_venue
     from bot.exchange.faults import FaultPlan
+    from bot.exchange.venue import DEFAULT_MAX_ORDER_QTY, VenueLimits
     from fix.settings import FixSessionConfig
     from fix.signals import install_thread_stop_signals
 
-    venue = default_venue(args.market_day or datetime.now(UTC).date())
+    state_dir = (args.state_dir or settings.state_dir) / "exchange"
+    limits = dict(args.max_order_qty)
+    venue = default_venue(
+        args.market_day or datetime.now(UTC).date(),
+        state_dir / "venue",  # the books are restored before the market source starts
+        VenueLimits(limits, limits.pop("*", DEFAULT_MAX_ORDER_QTY)),
+    )
     market = _market(args, venue)
     faults = FaultPlan(
         disconnect_after=args.disconnect_after,
@@ -113,9 +143,10 @@ def run_exchange(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         sender_comp_id=args.sender_comp_id,
         target_comp_id=args.target_comp_id,
-        state_dir=(args.state_dir or settings.state_dir) / "exchange",
+        state_dir=state_dir,
     )
-    server = ExchangeServer(cfg, venue, market, faults, args.monitor_comp_id or None)
+    listener = ListenerSettings(args.logon_timeout or 10.0, args.max_message_bytes)
+    server = ExchangeServer(cfg, venue, market, faults, listener, args.monitor_comp_id or None)
     stop = threading.Event()
     install_thread_stop_signals(lambda _signum: stop.set())
     try:

@@ -3,27 +3,36 @@
 QuickFIX threads only copy text into a queue; a single worker thread owns the venue, so the
 books need no locks, and every outgoing message is sent from that one thread.  The threaded
 acceptor is used because `SocketAcceptor.stop()` has a use-after-free race (quickfix PR #740).
+
+QuickFIX listens on a private loopback port behind `FixGuard` (logon timeout, message size cap),
+which owns the public port.  A health thread probes QuickFIX's listener: its accept loop ends for
+good on the first failed `accept()` (EMFILE), leaving the listening socket open but unserved; when
+a probe goes unanswered the worker restarts the acceptor on a new private port.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
+import contextlib
 import logging
+import os
 import queue
+import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any, Protocol
 
 import quickfix as fix
 
 from bot.exchange import fixcodec
 from bot.exchange.faults import FaultPlan
+from bot.exchange.guard import RESOURCE_ERRORS, FixGuard
 from bot.exchange.reports import CancelReject, ExecReport, Report
-from bot.exchange.venue import ContractKey, OrderRejected, Venue
+from bot.exchange.venue import ContractKey, OrderRejected, Venue, VenueLimits
 from bot.instruments.specs import MICROS
 from bot.ops.logs import log_event
 from fix.app import SafeApplication, session_id_from_text
@@ -34,6 +43,65 @@ from fix.wire import FixFields, price_text
 log = logging.getLogger("bot.exchange")
 
 SUPPORTED = frozenset({"D", "F", "G", "H", "AF", "AN", "V"})
+UNHEALTHY_PROBES = 3  # consecutive unanswered probes before the acceptor is restarted
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerSettings:
+    """The guard in front of QuickFIX and the health check of QuickFIX's own listener."""
+
+    logon_timeout_s: float = 10.0
+    max_message_bytes: int = 64 * 1024
+    health_interval_s: float = 2.0
+    probe_timeout_s: float = 2.0  # generous: a false alarm costs every session a reconnect
+
+
+def probe_listener(port: int, timeout: float) -> bool | None:
+    """Is QuickFIX accepting on 127.0.0.1:`port`?  A message for no known session must make it
+    close the connection; an unserved listener leaves it hanging.  None: cannot tell (this
+    process has no descriptor to spare for the probe)."""
+    try:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    except OSError as exc:
+        return None if exc.errno in RESOURCE_ERRORS else False
+    with sock:
+        body = "35=0\x0149=HEALTH\x0156=PROBE\x0134=1\x0152=20000101-00:00:00\x01"
+        head = f"8=FIX.4.4\x019={len(body)}\x01{body}"
+        checksum = sum(head.encode()) % 256
+        try:
+            sock.sendall(f"{head}10={checksum:03d}\x01".encode())
+            sock.recv(1)  # b"" (closed) or any answer: someone is serving the port
+        except TimeoutError:
+            return False
+        except OSError:
+            return True
+    return True
+
+
+def close_listening_socket(port: int) -> int:
+    """Close this process's listening TCP sockets on `port` (the one QuickFIX's ended accept
+    loop leaves open); returns how many.  Linux (/proc)."""
+    closed = 0
+    with contextlib.suppress(OSError):
+        for name in os.listdir("/proc/self/fd"):
+            fd = int(name)
+            try:
+                if not os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
+                    continue
+                sock = socket.socket(fileno=fd)
+            except OSError:
+                continue
+            try:
+                listening = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+                mine = sock.family == socket.AF_INET and sock.getsockname()[1] == port
+            except OSError:
+                listening = mine = False
+            if listening and mine:
+                sock.close()
+                closed += 1
+            else:
+                sock.detach()
+    return closed
 
 
 class MarketSource(Protocol):
@@ -95,9 +163,11 @@ class ExchangeServer:
         venue: Venue,
         market: MarketSource | None = None,
         faults: FaultPlan | None = None,
+        listener: ListenerSettings | None = None,
         monitor_comp_id: str | None = None,
     ) -> None:
         self.cfg = cfg
+        self.listener = listener or ListenerSettings(logon_timeout_s=cfg.logon_timeout_s)
         # a read-only drop-copy session (SenderCompID `monitor_comp_id`): it may ask for the
         # positions (AN) and working orders (AF) of any account, never trade
         self.monitor_comp_id = monitor_comp_id
@@ -109,10 +179,16 @@ class ExchangeServer:
         self.app = ExchangeApp(self.inbox)
         self._subs: list[Subscription] = []
         self._sids: dict[str, Any] = {}
-        self._delayed: list[tuple[float, int, str, Any]] = []
-        self._seq = itertools.count()
+        # per session, messages held by the ack-delay fault, in order: (due, message, faults)
+        self._outbox: dict[str, deque[tuple[float, Any, bool]]] = {}
         self._worker: threading.Thread | None = None
         self._acceptor: Any = None
+        self.acceptor_port = 0  # QuickFIX's private loopback port, behind the guard
+        self.acceptor_restarts = 0
+        self.guard: FixGuard | None = None
+        self._health: threading.Thread | None = None
+        self._unhealthy = 0
+        self._restart_queued = False
         self._stopping = threading.Event()
         self.logged_on: set[str] = set()
         self.market_ended = False  # the market source has no more data (TradingSessionStatus)
@@ -121,43 +197,129 @@ class ExchangeServer:
 
     def start(self) -> None:
         ensure_dirs(self.cfg)
-        text = acceptor_settings_text(self.cfg, ("FIX.4.2",))
-        if self.monitor_comp_id:
-            text += (
-                f"\n[SESSION]\nBeginString={self.cfg.begin_string}\n"
-                f"SenderCompID={self.cfg.sender_comp_id}\nTargetCompID={self.monitor_comp_id}\n"
-                f"DataDictionary={self.cfg.dictionary}\n"
-            )
-        settings = session_settings(text)
-        store = fix.FileStoreFactory(settings)
-        if self.cfg.file_log:
-            self._acceptor = fix.ThreadedSocketAcceptor(
-                self.app, store, settings, fix.FileLogFactory(settings)
-            )
-        else:
-            self._acceptor = fix.ThreadedSocketAcceptor(self.app, store, settings)
+        self._start_acceptor()
+        guard = FixGuard(
+            self.cfg.host,
+            self.cfg.port,
+            self.acceptor_port,
+            self.listener.logon_timeout_s,
+            self.listener.max_message_bytes,
+        )
+        try:
+            guard.start()
+        except OSError:
+            self._release_acceptor()
+            raise
+        self.guard = guard
         self._worker = threading.Thread(target=self._run, name="exchange-worker", daemon=True)
         self._worker.start()
-        self._acceptor.start()
-        log_event(log, "exchange_listening", host=self.cfg.host, port=self.cfg.port)
+        self._health = threading.Thread(target=self._watch, name="exchange-health", daemon=True)
+        self._health.start()
+        log_event(log, "exchange_listening", host=self.cfg.host, port=self.cfg.port,
+                  acceptor_port=self.acceptor_port)  # fmt: skip
+
+    def _start_acceptor(self, attempts: int = 5) -> None:
+        """A new QuickFIX acceptor on a free private loopback port (retried if taken)."""
+        for attempt in range(attempts):
+            port = _free_port()
+            private = self.cfg.model_copy(update={"host": "127.0.0.1", "port": port})
+            text = acceptor_settings_text(private, ("FIX.4.2",))
+            if self.monitor_comp_id:
+                text += (
+                    f"\n[SESSION]\nBeginString={self.cfg.begin_string}\n"
+                    f"SenderCompID={self.cfg.sender_comp_id}\n"
+                    f"TargetCompID={self.monitor_comp_id}\nDataDictionary={self.cfg.dictionary}\n"
+                )
+            settings = session_settings(text)
+            store = fix.FileStoreFactory(settings)
+            if self.cfg.file_log:
+                acceptor = fix.ThreadedSocketAcceptor(
+                    self.app, store, settings, fix.FileLogFactory(settings)
+                )
+            else:
+                acceptor = fix.ThreadedSocketAcceptor(self.app, store, settings)
+            try:
+                acceptor.start()
+            except RuntimeError:
+                del acceptor  # its destructor unregisters the sessions before the next try
+                if attempt == attempts - 1:
+                    raise
+                continue
+            self._acceptor, self.acceptor_port = acceptor, port
+            return
+
+    def _release_acceptor(self) -> None:
+        """Stop QuickFIX and drop the last reference, so its destructor unregisters the
+        sessions now (before another acceptor registers the same ones)."""
+        acceptor, self._acceptor = self._acceptor, None
+        if acceptor is not None:
+            acceptor.stop(True)
+            del acceptor
+
+    def _logout_all(self, reason: str, wait_s: float) -> None:
+        """Log every session out and wait (bounded) until QuickFIX says they are off."""
+        sessions = [fix.Session.lookupSession(self._sid(owner)) for owner in list(self.logged_on)]
+        sessions = [s for s in sessions if s is not None]
+        for session in sessions:
+            session.logout(reason)
+        deadline = time.monotonic() + wait_s
+        while any(s.isLoggedOn() for s in sessions) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def _restart_acceptor(self) -> None:
+        """Replace an acceptor whose listener stopped accepting (worker thread)."""
+        old_port = self.acceptor_port
+        log_event(log, "exchange_acceptor_restart", logging.ERROR, port=old_port,
+                  sessions=sorted(self.logged_on))  # fmt: skip
+        try:
+            if self._acceptor is not None:
+                self._logout_all("exchange restarting its listener", 1.0)
+                self._release_acceptor()
+            leaked = close_listening_socket(old_port)
+            self._start_acceptor()  # may fail (no descriptor yet): the probes ask again
+        finally:
+            self._unhealthy = 0
+            self._restart_queued = False
+        if self.guard is not None:
+            self.guard.backend_port = self.acceptor_port
+        self.acceptor_restarts += 1
+        log_event(log, "exchange_acceptor_restarted", logging.WARNING, port=self.acceptor_port,
+                  closed_listeners=leaked)  # fmt: skip
+
+    def _watch(self) -> None:
+        """Probe QuickFIX's listener; queue a restart after repeated silence."""
+        settings = self.listener
+        while not self._stopping.wait(settings.health_interval_s):
+            if self._restart_queued:
+                continue
+            healthy = probe_listener(self.acceptor_port, settings.probe_timeout_s)
+            if healthy is None or healthy:
+                self._unhealthy = 0
+                continue
+            self._unhealthy += 1
+            log_event(log, "exchange_listener_unhealthy", logging.WARNING,
+                      port=self.acceptor_port, probes=self._unhealthy)  # fmt: skip
+            if self._unhealthy >= UNHEALTHY_PROBES:
+                self._restart_queued = True
+                self.inbox.put(("restart_acceptor",))
 
     def stop(self, logout_wait_s: float = 2.0) -> None:
         """Log every session out, then stop without QuickFIX's 10 s logout wait."""
-        if self._acceptor is None:
+        if self._worker is None or self._stopping.is_set():
             return
-        for owner in list(self.logged_on):
-            session = fix.Session.lookupSession(self._sid(owner))
-            if session is not None:
-                session.logout("exchange shutting down")
-        deadline = time.monotonic() + logout_wait_s
-        while self.logged_on and time.monotonic() < deadline:
-            time.sleep(0.02)
+        self._logout_all("exchange shutting down", logout_wait_s)
         self._stopping.set()
         self.inbox.put(("stop",))
         if self._worker is not None:
             self._worker.join(timeout=5)
-        self._acceptor.stop(True)
-        self._acceptor = None
+        if self._health is not None:
+            self._health.join(timeout=5)
+        self._release_acceptor()
+        if self.guard is not None:
+            self.guard.stop()
+            self.guard = None
+        if self.venue.journal is not None:
+            self.venue.journal.close()
         log_event(log, "exchange_stopped", **self._stat_fields())
 
     def _stat_fields(self) -> dict[str, int]:
@@ -189,6 +351,7 @@ class ExchangeServer:
                         break
                     self._handle(item)
                 self._tick()
+                self.venue.checkpoint()
             except Exception as exc:  # bad input never stops the simulator
                 self.stats.errors += 1
                 log_event(log, "exchange_error", logging.ERROR, error=repr(exc))
@@ -196,8 +359,7 @@ class ExchangeServer:
     def _next_timeout(self) -> float:
         now = time.monotonic()
         due = [0.5]
-        if self._delayed:
-            due.append(self._delayed[0][0] - now)
+        due += [held[0][0] - now for held in self._outbox.values()]
         if self.market is not None:
             nxt = self.market.next_due()
             if nxt is not None:
@@ -219,9 +381,12 @@ class ExchangeServer:
             if nxt is not None and nxt <= now:
                 self._send_reports(self.market.step(self.venue, now))
                 self._publish_market_data()
-        while self._delayed and self._delayed[0][0] <= now:
-            _, _, owner, msg = heapq.heappop(self._delayed)
-            self._deliver(owner, msg)
+        for owner, held in list(self._outbox.items()):
+            while held and held[0][0] <= now:
+                _, msg, count_faults = held.popleft()
+                self._deliver(owner, msg, count_faults)
+            if not held:
+                del self._outbox[owner]
 
     def _handle(self, item: tuple[Any, ...]) -> None:
         kind = item[0]
@@ -241,6 +406,8 @@ class ExchangeServer:
         elif kind == "control":
             item[1](self)
             self._publish_market_data()
+        elif kind == "restart_acceptor":
+            self._restart_acceptor()
 
     def _is_monitor(self, owner: str) -> bool:
         return bool(self.monitor_comp_id) and owner.endswith(f"->{self.monitor_comp_id}")
@@ -263,6 +430,16 @@ class ExchangeServer:
                       msg_type=f.msg_type)  # fmt: skip
 
     def _on_app(self, owner: str, f: FixFields) -> None:
+        """Answer one request; one that cannot be processed still gets an answer (a reject)."""
+        try:
+            self._dispatch(owner, f)
+        except Exception as exc:
+            self.stats.errors += 1
+            log_event(log, "exchange_request_failed", logging.ERROR, session=owner,
+                      msg_type=f.msg_type, error=repr(exc))  # fmt: skip
+            self._send(owner, fixcodec.failure_reply(owner, f, f"cannot process: {exc!r}"))
+
+    def _dispatch(self, owner: str, f: FixFields) -> None:
         msg_type = f.msg_type
         venue = self.venue
         if self._is_monitor(owner):
@@ -272,9 +449,11 @@ class ExchangeServer:
             try:
                 req = fixcodec.new_order_from_fix(owner, f)
             except OrderRejected as exc:
+                venue.claim_cl_ord_id(owner, f.require(11))
                 self._send(owner, fixcodec.reject_for_bad_enum(owner, f, exc))
                 return
             if self.faults.take_reject():
+                venue.claim_cl_ord_id(owner, req.cl_ord_id)
                 self._send(
                     owner,
                     fixcodec.reject_for_bad_enum(
@@ -288,9 +467,10 @@ class ExchangeServer:
         elif msg_type == "G":
             self._send_reports(
                 venue.replace(
-                    owner, f.require(11), f.require(41), f.get(38) or "0", f.get(44), f.get(99)
+                    owner, f.require(11), f.require(41), f.get(38) or "0", f.get(44), f.get(99),
+                    fixcodec.replace_terms_from_fix(f),
                 )
-            )
+            )  # fmt: skip
         elif msg_type == "H":
             self._send_reports(venue.status(owner, f.require(11)))
         elif msg_type == "AF":
@@ -405,14 +585,22 @@ class ExchangeServer:
         return sid
 
     def _send(self, owner: str, msg: Any, count_faults: bool = True) -> None:
-        if self.faults.ack_delay_s > 0 and count_faults:
-            due = time.monotonic() + self.faults.ack_delay_s
-            heapq.heappush(self._delayed, (due, next(self._seq), owner, msg))
+        """Send to one session, after journalling the venue's state changes (a report never
+        leaves before the state it reports is on disk).  The ack-delay fault holds messages in
+        a per-session queue: a delay never reorders a session's messages (market data waits
+        behind held reports too)."""
+        self.venue.checkpoint()
+        held = self._outbox.get(owner)
+        delay = self.faults.ack_delay_s if count_faults else 0.0
+        if delay <= 0 and not held:
+            self._deliver(owner, msg, count_faults)
             return
-        if self._delayed and count_faults:  # keep order behind messages still held
-            heapq.heappush(self._delayed, (self._delayed[-1][0], next(self._seq), owner, msg))
-            return
-        self._deliver(owner, msg, count_faults)
+        due = time.monotonic() + delay
+        if held:
+            due = max(due, held[-1][0])
+        else:
+            held = self._outbox[owner] = deque()
+        held.append((due, msg, count_faults))
 
     def _deliver(self, owner: str, msg: Any, count_faults: bool = True) -> None:
         sid = self._sid(owner)
@@ -455,6 +643,20 @@ def _session_closed() -> Any:
     return message("h", [(336, "1"), (340, "3"), (58, "market data ended")])
 
 
-def default_venue(today: date | None = None) -> Venue:
-    """MES, MNQ and the other micros from the instrument table."""
-    return Venue(MICROS, today or date.today())
+def default_venue(
+    today: date | None = None, state_dir: Path | None = None, limits: VenueLimits | None = None
+) -> Venue:
+    """MES, MNQ and the other micros from the instrument table; with `state_dir`, the books
+    are restored from and journalled to it."""
+    venue = Venue(MICROS, today or date.today(), limits=limits)
+    if state_dir is not None:
+        restored = venue.open_state(state_dir)
+        log_event(log, "exchange_state_restored", directory=str(state_dir), orders=restored,
+                  positions=len(venue.positions.open_positions()))  # fmt: skip
+    return venue
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -18,7 +18,7 @@ from bot.exchange.reports import (
     CancelReject,
     ExecReport,
 )
-from bot.exchange.venue import MdEntry, NewOrder, OrderRejected
+from bot.exchange.venue import MdEntry, NewOrder, OrderRejected, ReplaceTerms
 from fix.build import add_groups, message, transact_time
 from fix.wire import FixFields, format_decimal, price_text
 
@@ -58,6 +58,36 @@ def new_order_from_fix(owner: str, f: FixFields) -> NewOrder:
         account=f.get(1) or "",
         maturity=f.get(200),
     )
+
+
+def replace_terms_from_fix(f: FixFields) -> ReplaceTerms:
+    """What a G says about the order that a replace may not change."""
+    return ReplaceTerms(
+        side=SIDE_IN.get(f.get(54) or ""),
+        ord_type=ORD_TYPE_IN.get(f.get(40) or ""),
+        symbol=f.get(55) or "",
+        maturity=f.get(200),
+    )
+
+
+def failure_reply(owner: str, f: FixFields, text: str) -> fix.Message:
+    """The answer to a request the venue failed to process: a rejected order (D), a cancel
+    reject (F, G) or a BusinessMessageReject (anything else) - never silence."""
+    if f.msg_type == "D":
+        return reject_for_bad_enum(owner, f, OrderRejected(REJ_OTHER, text))
+    if f.msg_type in ("F", "G"):
+        return message(
+            "9",
+            [
+                (37, "NONE"), (11, f.get(11) or "NONE"), (41, f.get(41) or "NONE"), (39, "8"),
+                (434, "1" if f.msg_type == "F" else "2"), (102, "99"), (58, text[:200]),
+            ],
+        )  # fmt: skip
+    return message(
+        "j",
+        [(45, f.get(34) or "0"), (372, f.msg_type or "?"), (379, f.get(11) or ""), (380, "0"),
+         (58, text[:200])],
+    )  # fmt: skip
 
 
 def reject_for_bad_enum(owner: str, f: FixFields, exc: OrderRejected) -> fix.Message:

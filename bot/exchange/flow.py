@@ -90,8 +90,11 @@ class SyntheticFlow:
         self._due = start
         self._pending_jump = 0
         self.events = 0
+        # reports the seeding owes FIX owners (their orders restored from the venue's journal
+        # can fill against the new book): sent with the first step
+        self._backlog: list[Report] = []
         for flow in self.contracts:
-            self._seed_book(flow)
+            self._backlog += self._seed_book(flow)
 
     # ------------------------------------------------------------------ MarketSource
 
@@ -99,7 +102,7 @@ class SyntheticFlow:
         return self._due
 
     def step(self, venue: Venue, now: float) -> list[Report]:
-        reports: list[Report] = []
+        reports, self._backlog = self._backlog, []
         budget = 1_000
         while self._due <= now and budget:
             reports += self.one_event()
@@ -262,11 +265,13 @@ class SyntheticFlow:
         flow.anchor += ticks
         return reports
 
-    def _seed_book(self, flow: ContractFlow) -> None:
+    def _seed_book(self, flow: ContractFlow) -> list[Report]:
         params = REGIMES[flow.regime]
+        reports: list[Report] = []
         for level in range(params.levels):
             for side, sign in ((BUY, -1), (SELL, 1)):
                 price = flow.anchor + sign * (level + (1 if side == SELL else 0))
                 for _ in range(3):
-                    self._submit(flow, side, LIMIT, self._size(6), price)
+                    reports += self._submit(flow, side, LIMIT, self._size(6), price)
         self.venue.drain_market_data()
+        return reports

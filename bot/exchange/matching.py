@@ -1,8 +1,11 @@
 """Price-time matching for one instrument on the project's L3 book (`bot.book.OrderBook`).
 
 Market orders sweep, limit orders rest (IOC remainders cancel), stop and stop-limit orders wait
-off-book and trigger when a trade prints at or through their stop price.  The book holds sizes;
-this engine holds the order objects and reports every state change as an event.
+off-book and trigger when a trade prints at or through their stop price.  Every print counts, not
+only the last one of a sweep: after an aggressor finishes, its prints are taken in sequence, each
+electing the stops it reaches (by stop price, then time), and each elected stop then executes
+against the book in turn, its own prints joining the sequence (as CME elects stops).  The book
+holds sizes; this engine holds the order objects and reports every state change as an event.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class MatchingEngine:
     __slots__ = (
         "_buy_stops",
         "_match_seq",
+        "_prints",
         "_sell_stops",
         "_stop_seq",
         "book",
@@ -52,6 +56,7 @@ class MatchingEngine:
         self._sell_stops: list[tuple[int, int, int]] = []  # (-stop, seq, order_id)
         self._stop_seq = 0
         self._match_seq = 0
+        self._prints: list[int] = []  # trade prices not yet checked against the stops
 
     # ------------------------------------------------------------------ order entry
 
@@ -62,8 +67,17 @@ class MatchingEngine:
             self._park_stop(order)
             return
         self._execute(order)
-        if self.last_trade is not None and (self._buy_stops or self._sell_stops):
-            self._run_triggers()
+        self._run_triggers()
+
+    def restore(self, order: SimOrder) -> None:
+        """Put a working order back (the venue restoring its journal): no events, no matching."""
+        if not order.triggered:
+            self._park_stop(order)
+        elif order.price is not None and self.book.add(
+            order.order_id, order.side, order.price, order.qty - order.cum_qty
+        ):
+            self.orders[order.order_id] = order
+            self.touched.add((order.side, order.price))
 
     def cancel(self, order: SimOrder, reason: str = "user") -> bool:
         """Cancel a working order; False when it is not working here (filled or unknown)."""
@@ -91,6 +105,9 @@ class MatchingEngine:
             order.stop_px = stop_px
             self._park_stop(order)
             self.events.append(Replaced(order, order.cum_qty, order.notional))
+            if self.last_trade is not None:  # a stop moved to or through the market triggers
+                self._prints.append(self.last_trade)
+            self._run_triggers()
             return True
         leaves = qty - order.cum_qty
         book = self.book
@@ -102,8 +119,7 @@ class MatchingEngine:
             del self.orders[order.order_id]
             self.events.append(Replaced(order, order.cum_qty, order.notional))
             self._execute(order)
-            if self.last_trade is not None and (self._buy_stops or self._sell_stops):
-                self._run_triggers()
+            self._run_triggers()
             return True
         if price is not None:
             book.modify(order.order_id, price, leaves)
@@ -160,6 +176,7 @@ class MatchingEngine:
             events.append(Fill(order, best, qty, match_id, True, order.cum_qty, order.notional))
             events.append(Trade(best, qty, side, match_id))
             self.last_trade = best
+            self._prints.append(best)
         if remaining == 0:
             return
         if limit is None or order.tif == IOC:
@@ -210,8 +227,8 @@ class MatchingEngine:
         self._match_seq += 1
         self.events.append(Trade(price, qty, aggressor_side, self._match_seq))
         self.last_trade = price
-        if self._buy_stops or self._sell_stops:
-            self._run_triggers()
+        self._prints.append(price)
+        self._run_triggers()
 
     # ------------------------------------------------------------------ stops
 
@@ -232,33 +249,43 @@ class MatchingEngine:
             return None  # cancelled, replaced (stale heap entry) or already triggered
         return order
 
-    def _pop_triggered(self) -> SimOrder | None:
-        """The next stop the last trade triggers (buy stops at or below, sell at or above)."""
-        last = self.last_trade
-        if last is None:
-            return None
+    def _elected_by(self, price: int) -> list[SimOrder]:
+        """Every live stop a print at `price` reaches: buy stops at or below it (lowest stop
+        first), then sell stops at or above it (highest first); ties by time."""
+        elected: list[SimOrder] = []
         buys, sells = self._buy_stops, self._sell_stops
-        while buys and buys[0][0] <= last:
+        while buys and buys[0][0] <= price:
             stop, _, oid = heapq.heappop(buys)
             order = self._live_stop(oid, stop)
             if order is not None:
-                return order
-        while sells and -sells[0][0] >= last:
+                order.triggered = True  # a second heap entry (re-parked, same stop) is stale
+                elected.append(order)
+        while sells and -sells[0][0] >= price:
             neg, _, oid = heapq.heappop(sells)
             order = self._live_stop(oid, -neg)
             if order is not None:
-                return order
-        return None
+                order.triggered = True
+                elected.append(order)
+        return elected
 
     def _run_triggers(self) -> None:
-        for _ in range(MAX_TRIGGER_ROUNDS):
-            order = self._pop_triggered()
-            if order is None:
-                return
-            del self.orders[order.order_id]
-            order.triggered = True
-            self.events.append(Triggered(order))
-            self._execute(order)
+        """Take the pending prints in sequence; each elected stop executes at once and its own
+        prints join the end of the sequence."""
+        prints = self._prints
+        if not (self._buy_stops or self._sell_stops):
+            prints.clear()
+            return
+        rounds = 0
+        i = 0
+        while i < len(prints) and rounds < MAX_TRIGGER_ROUNDS:
+            price = prints[i]
+            i += 1
+            for order in self._elected_by(price):
+                rounds += 1
+                del self.orders[order.order_id]
+                self.events.append(Triggered(order))
+                self._execute(order)
+        prints.clear()
 
     def has_stop(self, order_id: int) -> bool:
         order = self.orders.get(order_id)

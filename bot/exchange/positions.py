@@ -44,6 +44,13 @@ class Positions:
             pos.net -= qty
             pos.sold += qty
 
+    def get(self, account: str, symbol: str, maturity: str) -> Position | None:
+        return self._by_key.get((account, symbol, maturity))
+
+    def restore(self, pos: Position) -> None:
+        """Put back a position read from the venue's journal."""
+        self._by_key[(pos.account, pos.symbol, pos.maturity)] = pos
+
     def open_positions(self, account: str | None = None) -> list[Position]:
         """Non-flat positions, of one account or all."""
         return [

@@ -3,16 +3,24 @@
 FIX-neutral and single-threaded by design: the acceptor feeds it from one worker thread, so the
 books need no locks.  Every request returns the reports owed to the requesting owner (and to the
 owners of any resting orders it filled).
+
+Identifiers never repeat across restarts: ExecIDs carry a persisted, strictly increasing run
+prefix, and with a state directory (`open_state`) the OrderID counter, every FIX owner's order,
+the positions, the fills and the used ClOrdIDs are journalled (`bot.exchange.journal`) before
+any report about them leaves (`checkpoint`), and restored on start.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from pathlib import Path
 
 from bot.exchange.events import Accepted, Canceled, Event, Fill, Replaced, Trade, Triggered
+from bot.exchange.journal import Record, VenueJournal
 from bot.exchange.matching import MatchingEngine
 from bot.exchange.orders import (
     BUY,
@@ -27,7 +35,7 @@ from bot.exchange.orders import (
     STOP_LIMIT,
     SimOrder,
 )
-from bot.exchange.positions import DEFAULT_ACCOUNT, Positions
+from bot.exchange.positions import DEFAULT_ACCOUNT, Position, Positions
 from bot.exchange.reports import (
     EXEC_CANCELED,
     EXEC_NEW,
@@ -44,10 +52,30 @@ from bot.exchange.reports import (
     FillRecord,
     Report,
 )
-from bot.instruments.contracts import front_contract, parse_maturity
+from bot.instruments.contracts import Contract, front_contract, parse_maturity, third_friday
+from bot.instruments.contracts import roll_date as contract_roll_date
 from bot.instruments.specs import Instrument, PriceOffGrid
+from fix.clordid import ClOrdIdSource, base36
 
 ContractKey = tuple[str, str]  # (root symbol, YYYYMM)
+REJ_EXCHANGE_CLOSED = 2  # OrdRejReason: exchange closed (here: the contract is not trading)
+CXL_REJ_DUPLICATE = 6  # CxlRejReason: duplicate ClOrdID received
+DEFAULT_MAX_ORDER_QTY = 1_000
+LISTED_MONTHS = 5  # contract months open for trading from the front month on
+MAX_PRICE_TICKS = 10**9  # far beyond any real price; keeps every price a sane integer
+
+
+@dataclass(frozen=True, slots=True)
+class VenueLimits:
+    """Sanity limits on every order (new or replaced): a maximum size per instrument (root
+    symbol; `default_max_qty` for the others) and the number of listed contract months."""
+
+    max_order_qty: Mapping[str, int] = field(default_factory=dict)
+    default_max_qty: int = DEFAULT_MAX_ORDER_QTY
+    listed_months: int = LISTED_MONTHS
+
+    def max_qty(self, symbol: str) -> int:
+        return self.max_order_qty.get(symbol, self.default_max_qty)
 
 
 class OrderRejected(Exception):
@@ -77,6 +105,24 @@ class NewOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplaceTerms:
+    """What a cancel/replace request says about the order that it may not change."""
+
+    side: int | None
+    ord_type: int | None
+    symbol: str
+    maturity: str | None = None
+
+    def check(self, order: SimOrder, key: ContractKey) -> None:
+        if self.side != order.side:
+            raise OrderRejected(REJ_OTHER, "a replace cannot change the side")
+        if self.ord_type != order.ord_type:
+            raise OrderRejected(REJ_OTHER, "a replace cannot change the order type")
+        if self.symbol != key[0] or (self.maturity and self.maturity != key[1]):
+            raise OrderRejected(REJ_OTHER, "a replace cannot change the instrument")
+
+
+@dataclass(frozen=True, slots=True)
 class MdEntry:
     """One market-data entry: action 0 new / 1 change / 2 delete; type 0 bid, 1 offer, 2 trade."""
 
@@ -94,9 +140,11 @@ class Venue:
         instruments: Mapping[str, Instrument],
         today: date,
         default_account: str = DEFAULT_ACCOUNT,
+        limits: VenueLimits | None = None,
     ) -> None:
         self.instruments = dict(instruments)
         self.today = today
+        self.limits = limits or VenueLimits()
         self.engines: dict[ContractKey, MatchingEngine] = {}
         self.positions = Positions(default_account)
         self.fill_log: list[FillRecord] = []
@@ -108,6 +156,125 @@ class Venue:
         self._trades: dict[ContractKey, list[Trade]] = {}
         self._next_order_id = 1
         self._next_exec_id = 1
+        self._exec_prefix = ""  # open_state's persisted run; none in memory (deterministic)
+        self._used_clids: set[tuple[str, str]] = set()  # every (owner, ClOrdID) ever received
+        self._clids_of: dict[int, list[str]] = {}  # every ClOrdID an owner's order has had
+        self.journal: VenueJournal | None = None
+        self._dirty_orders: dict[int, SimOrder] = {}
+        self._dirty_positions: set[tuple[str, str, str]] = set()
+        self._dirty_contracts: set[ContractKey] = set()
+        self._pending_records: list[Record] = []
+        self._journalled_next_id = 0
+
+    # ------------------------------------------------------------------ durable state
+
+    def open_state(self, directory: Path) -> int:
+        """Restore the books from `directory` and journal every later change there; returns
+        the number of orders restored.  Call it on a fresh venue, before any market source."""
+        if self.journal is not None or self.engines or self._by_id:
+            raise RuntimeError("open_state needs a fresh venue")
+        directory.mkdir(parents=True, exist_ok=True)
+        self._exec_prefix = base36(ClOrdIdSource(directory / "exec.run").run)
+        journal = VenueJournal(directory)
+        restored = self._restore(journal.load())
+        self.journal = journal
+        return restored
+
+    def checkpoint(self) -> None:
+        """Journal what changed since the last call (call before sending reports about it)."""
+        if self.journal is None:
+            return
+        records = self._pending_records
+        for order in self._dirty_orders.values():
+            records.append(self._order_record(order))
+        for key in self._dirty_positions:
+            pos = self.positions.get(*key)
+            if pos is not None:
+                records.append({"k": "pos", "account": pos.account, "symbol": pos.symbol,
+                                "maturity": pos.maturity, "net": pos.net, "bought": pos.bought,
+                                "sold": pos.sold})  # fmt: skip
+        for contract in self._dirty_contracts:
+            engine = self.engines.get(contract)
+            if engine is not None and engine.last_trade is not None:
+                records.append({"k": "last", "symbol": contract[0], "maturity": contract[1],
+                                "px": engine.last_trade})  # fmt: skip
+        if self._next_order_id != self._journalled_next_id and records:
+            records.append({"k": "ids", "next_order_id": self._next_order_id})
+            self._journalled_next_id = self._next_order_id
+        if records:
+            self.journal.append(records)
+        self._pending_records = []
+        self._dirty_orders.clear()
+        self._dirty_positions.clear()
+        self._dirty_contracts.clear()
+
+    def _order_record(self, order: SimOrder) -> Record:
+        key = self._contract_of[order.order_id]
+        clids = self._clids_of.get(order.order_id, [])
+        return {
+            "k": "order", "order_id": order.order_id, "side": order.side,
+            "ord_type": order.ord_type, "qty": order.qty, "price": order.price,
+            "stop_px": order.stop_px, "tif": order.tif, "owner": order.owner,
+            "cl_ord_id": order.cl_ord_id, "account": order.account, "symbol": key[0],
+            "maturity": key[1], "cum_qty": order.cum_qty, "notional": order.notional,
+            "status": order.status, "triggered": order.triggered, "clids": clids,
+        }  # fmt: skip
+
+    def _restore(self, records: list[Record]) -> int:
+        restored = 0
+        for r in records:
+            kind = r.get("k")
+            if kind == "order":
+                self._restore_order(r)
+                restored += 1
+            elif kind == "pos":
+                self.positions.restore(
+                    Position(r["account"], r["symbol"], r["maturity"], r["net"], r["bought"],
+                             r["sold"])
+                )  # fmt: skip
+            elif kind == "fill":
+                self.fill_log.append(FillRecord(**{k: v for k, v in r.items() if k != "k"}))
+            elif kind == "clid":
+                self._used_clids.add((r["owner"], r["cl_ord_id"]))
+            elif kind == "last":
+                self.engine((r["symbol"], r["maturity"])).last_trade = r["px"]
+            elif kind == "ids":
+                self._next_order_id = max(self._next_order_id, int(r["next_order_id"]))
+        self._journalled_next_id = self._next_order_id
+        for engine in self.engines.values():
+            engine.events.clear()
+        return restored
+
+    def _restore_order(self, r: Record) -> None:
+        order = SimOrder(
+            r["order_id"], r["side"], r["ord_type"], r["qty"], r["price"], r["stop_px"],
+            r["tif"], r["owner"], r["cl_ord_id"], r["account"], r["symbol"],
+        )  # fmt: skip
+        order.cum_qty, order.notional = r["cum_qty"], r["notional"]
+        order.status, order.triggered = r["status"], r["triggered"]
+        key = (r["symbol"], r["maturity"])
+        self._by_id[order.order_id] = self._by_owned[order.order_id] = order
+        self._contract_of[order.order_id] = key
+        for clid in r["clids"]:
+            self._index(r["owner"], clid, order)
+            self._used_clids.add((r["owner"], clid))
+        self._next_order_id = max(self._next_order_id, order.order_id + 1)
+        if order.is_open:
+            self.engine(key).restore(order)
+
+    def _index(self, owner: str, cl_ord_id: str, order: SimOrder) -> None:
+        self._by_clid[(owner, cl_ord_id)] = order
+        self._clids_of.setdefault(order.order_id, []).append(cl_ord_id)
+
+    def claim_cl_ord_id(self, owner: str, cl_ord_id: str) -> bool:
+        """Record a ClOrdID as used by `owner`; False when it was used before (by any message,
+        accepted or rejected): ClOrdIDs are never reused."""
+        if (owner, cl_ord_id) in self._used_clids:
+            return False
+        self._used_clids.add((owner, cl_ord_id))
+        if self.journal is not None:
+            self._pending_records.append({"k": "clid", "owner": owner, "cl_ord_id": cl_ord_id})
+        return True
 
     # ------------------------------------------------------------------ contracts
 
@@ -121,6 +288,10 @@ class Venue:
                 contract = parse_maturity(instrument, maturity)
             except ValueError as exc:
                 raise OrderRejected(REJ_UNKNOWN_SYMBOL, str(exc)) from None
+            if not self._listed(instrument, contract):
+                raise OrderRejected(
+                    REJ_EXCHANGE_CLOSED, f"{symbol} {maturity} is expired or not listed"
+                )
         else:
             contract = front_contract(instrument, self.today)
         return symbol, contract.maturity
@@ -141,30 +312,51 @@ class Venue:
     def _exec_id(self) -> str:
         eid = self._next_exec_id
         self._next_exec_id += 1
-        return f"E{eid}"
+        if not self._exec_prefix:  # in memory (tests, backtests): E1, E2, ... as always
+            return f"E{eid}"
+        return f"E{self._exec_prefix}-{base36(eid)}"
+
+    def _listed(self, instrument: Instrument, contract: Contract) -> bool:
+        """Trading today: not past its last trading day (equity quarterlies: the third Friday;
+        others: the roll date, an approximation) and within the listed months."""
+        last_day = (
+            third_friday(contract.year, contract.month)
+            if instrument.month_cycle == "quarterly"
+            else contract_roll_date(instrument, contract.year, contract.month)
+        )
+        if last_day < self.today:
+            return False
+        front = front_contract(instrument, self.today)
+        year, month = front.year, front.month
+        listed = 0
+        while listed < self.limits.listed_months:
+            maturity = f"{year:04d}{month:02d}"
+            try:
+                parse_maturity(instrument, maturity)
+            except ValueError:
+                pass
+            else:
+                listed += 1
+                if maturity >= contract.maturity:
+                    return True
+            year, month = (year, month + 1) if month < 12 else (year + 1, 1)
+        return False
 
     # ------------------------------------------------------------------ requests
 
     def new_order(self, req: NewOrder) -> list[Report]:
         """Validate, accept and match a new order; a refused order gets a 150=8 report."""
+        key: ContractKey | None = None
         try:
-            key = self.contract(req.symbol, req.maturity)
-            instrument = self.instruments[key[0]]
-            qty = _quantity(req.qty_text)
-            price, stop_px = _prices(instrument, req.ord_type, req.price_text, req.stop_text)
-            if (req.owner, req.cl_ord_id) in self._by_clid:
+            if not self.claim_cl_ord_id(req.owner, req.cl_ord_id):
                 raise OrderRejected(REJ_DUPLICATE, f"duplicate ClOrdID {req.cl_ord_id}")
+            key = self.contract(req.symbol, req.maturity)
+            qty, price, stop_px = self._checked(
+                key, req.side, req.ord_type, req.qty_text, req.price_text, req.stop_text
+            )
         except OrderRejected as exc:
-            return [self._reject_new(req, exc)]
+            return [self._reject_new(req, exc, key)]
         engine = self.engine(key)
-        last = engine.last_trade
-        if (
-            stop_px is not None
-            and last is not None
-            and (stop_px <= last if req.side == BUY else stop_px >= last)
-        ):
-            late = OrderRejected(REJ_OTHER, "stop price is at or through the last trade")
-            return [self._reject_new(req, late, key)]
         order = SimOrder(
             self.new_order_id(),
             req.side,
@@ -178,7 +370,7 @@ class Venue:
             req.account or self.positions.default_account,
             req.symbol,
         )
-        self._by_clid[(req.owner, req.cl_ord_id)] = order
+        self._index(req.owner, req.cl_ord_id, order)
         self._by_id[order.order_id] = order
         self._by_owned[order.order_id] = order
         self._contract_of[order.order_id] = key
@@ -191,15 +383,51 @@ class Venue:
         self.engine(key).submit(order)
         return self._drain(key)
 
+    def _checked(
+        self,
+        key: ContractKey,
+        side: int,
+        ord_type: int,
+        qty_text: str,
+        price_text: str | None,
+        stop_text: str | None,
+        check_stop: bool = True,
+    ) -> tuple[int, int | None, int | None]:
+        """Quantity, price and stop of a new or replacing order, or OrderRejected: a positive
+        whole quantity within the instrument's maximum, positive prices on the tick grid, and a
+        stop price that the last trade has not already reached."""
+        instrument = self.instruments[key[0]]
+        qty = _quantity(qty_text)
+        limit = self.limits.max_qty(key[0])
+        if qty > limit:
+            raise OrderRejected(
+                REJ_INCORRECT_QTY, f"quantity {qty} is above the {key[0]} maximum of {limit}"
+            )
+        price, stop_px = _prices(instrument, ord_type, price_text, stop_text)
+        for what, value in (("price", price), ("stop price", stop_px)):
+            if value is not None and value <= 0:
+                raise OrderRejected(REJ_OTHER, f"{what} must be positive")
+        last = self.engine(key).last_trade
+        if (
+            check_stop
+            and stop_px is not None
+            and last is not None
+            and (stop_px <= last if side == BUY else stop_px >= last)
+        ):
+            raise OrderRejected(REJ_OTHER, "stop price is at or through the last trade")
+        return qty, price, stop_px
+
     def cancel(self, owner: str, cl_ord_id: str, orig_cl_ord_id: str) -> list[Report]:
         order = self._by_clid.get((owner, orig_cl_ord_id))
+        if not self.claim_cl_ord_id(owner, cl_ord_id):
+            return [_duplicate(owner, cl_ord_id, orig_cl_ord_id, order, "1")]
         if order is None:
             return [_cancel_reject(owner, cl_ord_id, orig_cl_ord_id, None, "1", 1, "unknown order")]
         key = self._contract_of[order.order_id]
         engine = self.engine(key)
         if not order.is_open or not engine.cancel(order, "user"):
             return [_cancel_reject(owner, cl_ord_id, orig_cl_ord_id, order, "1", 0, "too late")]
-        self._by_clid[(owner, cl_ord_id)] = order
+        self._index(owner, cl_ord_id, order)
         order.cl_ord_id = cl_ord_id
         return self._drain(key, orig_cl_ord_id)
 
@@ -211,24 +439,30 @@ class Venue:
         qty_text: str,
         price_text: str | None,
         stop_text: str | None,
+        unchangeable: ReplaceTerms | None = None,
     ) -> list[Report]:
+        """Cancel/replace: checked like a new order (`_checked`); side, order type and
+        instrument (`unchangeable`, as the request states them) must be the order's own."""
         order = self._by_clid.get((owner, orig_cl_ord_id))
+        if not self.claim_cl_ord_id(owner, cl_ord_id):
+            return [_duplicate(owner, cl_ord_id, orig_cl_ord_id, order, "2")]
         if order is None:
             return [_cancel_reject(owner, cl_ord_id, orig_cl_ord_id, None, "2", 1, "unknown order")]
         key = self._contract_of[order.order_id]
-        instrument = self.instruments[key[0]]
         if not order.is_open or order.order_id not in self.engine(key).orders:
             return [_cancel_reject(owner, cl_ord_id, orig_cl_ord_id, order, "2", 0, "too late")]
         try:
-            qty = _quantity(qty_text)
-            price, stop_px = _prices(instrument, order.ord_type, price_text, stop_text)
+            if unchangeable is not None:
+                unchangeable.check(order, key)
+            qty, price, stop_px = self._checked(
+                key, order.side, order.ord_type, qty_text, price_text, stop_text,
+                check_stop=not order.triggered,
+            )  # fmt: skip
             if qty <= order.cum_qty:
                 raise OrderRejected(REJ_INCORRECT_QTY, "new quantity is not above the filled qty")
-            if (owner, cl_ord_id) in self._by_clid:
-                raise OrderRejected(REJ_DUPLICATE, f"duplicate ClOrdID {cl_ord_id}")
         except OrderRejected as exc:
             return [_cancel_reject(owner, cl_ord_id, orig_cl_ord_id, order, "2", 99, exc.text)]
-        self._by_clid[(owner, cl_ord_id)] = order
+        self._index(owner, cl_ord_id, order)
         order.cl_ord_id = cl_ord_id
         self.engine(key).replace(order, qty, price, stop_px)
         return self._drain(key, orig_cl_ord_id)
@@ -277,24 +511,32 @@ class Venue:
             return []
         reports: list[Report] = []
         maturity = key[1]
+        journal = self.journal is not None
         for event in events:
+            if journal and not isinstance(event, Trade) and event.order.owner is not None:
+                self._dirty_orders[event.order.order_id] = event.order
+                self._dirty_contracts.add(key)
             if isinstance(event, Fill):
                 order = event.order
                 if order.owner is None:
                     continue
-                self.positions.apply_fill(order.account, key[0], maturity, order.side, event.qty)
+                account = order.account or self.positions.default_account
+                self.positions.apply_fill(account, key[0], maturity, order.side, event.qty)
+                if journal:
+                    self._dirty_positions.add((account, key[0], maturity))
                 report = self._report(
                     order,
                     EXEC_TRADE,
                     last=(event.price, event.qty),
                     state=(event.cum_qty, event.notional),
                 )
-                self.fill_log.append(
-                    FillRecord(
-                        order.owner, report.exec_id, report.order_id, order.cl_ord_id,
-                        order.side, event.qty, event.price,
-                    )
+                record = FillRecord(
+                    order.owner, report.exec_id, report.order_id, order.cl_ord_id,
+                    order.side, event.qty, event.price,
                 )  # fmt: skip
+                self.fill_log.append(record)
+                if journal:
+                    self._pending_records.append({"k": "fill", **dataclasses.asdict(record)})
                 reports.append(report)
             elif isinstance(event, Trade):
                 self._trades[key].append(event)
@@ -443,11 +685,14 @@ class Venue:
 
 
 def _quantity(text: str) -> int:
+    """A positive whole number of lots; any text that is not one is a reject, never an error
+    (every decimal failure is an ArithmeticError)."""
     try:
         value = Decimal(text)
-    except InvalidOperation:
+        whole = value.is_finite() and value > 0 and value == value.to_integral_value()
+    except ArithmeticError:
         raise OrderRejected(REJ_INCORRECT_QTY, f"quantity {text!r} is not a number") from None
-    if not value.is_finite() or value <= 0 or value != value.to_integral_value():
+    if not whole or value.adjusted() > 18:
         raise OrderRejected(REJ_INCORRECT_QTY, f"quantity {text} must be a positive whole number")
     return int(value)
 
@@ -456,9 +701,14 @@ def _tick(instrument: Instrument, text: str | None, what: str) -> int:
     if text is None or text == "":
         raise OrderRejected(REJ_OTHER, f"missing {what}")
     try:
-        return instrument.to_ticks(text)
+        ticks = instrument.to_ticks(text)
     except PriceOffGrid as exc:
         raise OrderRejected(REJ_OTHER, f"{what} {exc}") from None
+    except ArithmeticError:  # e.g. 29 digits: more than the decimal context can divide
+        raise OrderRejected(REJ_OTHER, f"{what} {text!r} is not a usable price") from None
+    if abs(ticks) > MAX_PRICE_TICKS:
+        raise OrderRejected(REJ_OTHER, f"{what} {text} is out of range")
+    return ticks
 
 
 def _prices(
@@ -476,10 +726,19 @@ def _prices(
 
 
 def _safe_int(text: str) -> int:
+    """The quantity to echo in a reject: the number if it is a sane one, else 0."""
     try:
-        return int(Decimal(text))
-    except (InvalidOperation, ValueError, OverflowError):
+        value = Decimal(text)
+        return int(value) if value.is_finite() and abs(value) < 10**12 else 0
+    except (ArithmeticError, ValueError):
         return 0
+
+
+def _duplicate(
+    owner: str, cl_ord_id: str, orig: str, order: SimOrder | None, response_to: str
+) -> CancelReject:
+    text = f"duplicate ClOrdID {cl_ord_id}"
+    return _cancel_reject(owner, cl_ord_id, orig, order, response_to, CXL_REJ_DUPLICATE, text)
 
 
 def _cancel_reject(

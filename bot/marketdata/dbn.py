@@ -79,6 +79,31 @@ def _raw_chunks(path: Path, chunk_size: int) -> Iterator[bytes]:
             raise MarketDataError(f"{path}: not a DBN file (neither zstd nor DBN magic bytes)")
 
 
+def raw_stream(path: Path | str, chunk_size: int = CHUNK_SIZE) -> tuple[bytes, Iterator[bytes]]:
+    """A DBN file as (header, the decompressed bytes after it in chunks), for fixed-size decoding.
+
+    The header is the magic, version, length and metadata, exactly as a `DBNDecoder` wants them
+    first; chunks split records anywhere.  The same errors as `DbnReader` (missing, empty, not
+    DBN, corrupt or truncated zstd); an incomplete header is a truncated file.
+    """
+    path = Path(path)
+    chunks = _raw_chunks(path, chunk_size)
+    head = b""
+    for chunk in chunks:
+        head += chunk
+        if len(head) >= 8:
+            size = 8 + int.from_bytes(head[4:8], "little")
+            if len(head) >= size:
+                return head[:size], _prepend(head[size:], chunks)
+    raise MarketDataError(f"{path}: truncated file (no complete DBN header)")
+
+
+def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    if first:
+        yield first
+    yield from rest
+
+
 class DbnReader:
     """One DBN file: `metadata` is read on construction, iterating yields the records once."""
 

@@ -6,15 +6,19 @@ means the wrong tick size was given, which would silently corrupt a book, so it 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 import databento_dbn as dbn
+import numpy as np
+from numpy.typing import NDArray
 
 from bot.book.codes import ACTION_CODES, NO_SIDE, NONE, SIDE_CODES, TRADE
 from bot.book.mbo import MboRecord
 from bot.book.mbp import Mbp1Record
+from bot.marketdata.dbn import raw_stream
 from bot.marketdata.errors import MarketDataError
 
 UNDEF_PRICE = dbn.UNDEF_PRICE
@@ -121,6 +125,124 @@ def mbp1_records(records: Iterable[object], tick: int) -> list[Mbp1Record]:
             )
         )
     return out
+
+
+# ---------------------------------------------------------------- MBO straight from the bytes
+
+# DBN's MboMsg, 56 bytes little-endian (the same in DBN versions 1 to 3).  A file of MBO records
+# decodes with numpy a whole slice at a time, about ten times faster than record objects; the
+# result is the same `MboRecord` tuples (tests compare the two decoders on every shared file).
+MBO_DTYPE = np.dtype(
+    [
+        ("length", "u1"),  # in 4-byte words: 14
+        ("rtype", "u1"),  # 0xA0
+        ("publisher_id", "<u2"),
+        ("instrument_id", "<u4"),
+        ("ts_event", "<u8"),
+        ("order_id", "<u8"),
+        ("price", "<i8"),
+        ("size", "<u4"),
+        ("flags", "u1"),
+        ("channel_id", "u1"),
+        ("action", "u1"),
+        ("side", "u1"),
+        ("ts_recv", "<u8"),
+        ("ts_in_delta", "<i4"),
+        ("sequence", "<u4"),
+    ]
+)
+MBO_SIZE = MBO_DTYPE.itemsize
+MBO_RTYPE = 0xA0
+
+
+def _letter_table(codes: dict[str, int], default: int) -> NDArray[np.int64]:
+    table = np.full(256, default, dtype=np.int64)
+    for letter, code in codes.items():
+        table[ord(letter)] = code
+    return table
+
+
+_ACTION_TABLE = _letter_table(ACTION_CODES, NONE)
+_SIDE_TABLE = _letter_table(SIDE_CODES, NO_SIDE)
+
+
+def _mbo_rows(rows: NDArray[np.void], tick: int, out: dict[int, list[MboRecord]]) -> None:
+    """Append decoded MBO rows to `out` by instrument, in file order (as `mbo_records`)."""
+    price = rows["price"]
+    undefined = price == UNDEF_PRICE
+    ticks, rest = np.divmod(price, tick)
+    off_grid = (rest != 0) & ~undefined
+    if off_grid.any():
+        _Ticks(tick)(int(price[np.argmax(off_grid)]))  # raises the decoder's own error
+    columns = (
+        _ACTION_TABLE[rows["action"]],
+        _SIDE_TABLE[rows["side"]],
+        np.where(undefined, 0, ticks),
+        rows["size"],
+        rows["order_id"],
+        rows["flags"],
+        rows["ts_recv"],
+        rows["sequence"],
+    )
+    ids = rows["instrument_id"]
+    if len(ids) and (ids == ids[0]).all():
+        groups = [(int(ids[0]), columns)]
+    else:
+        groups = []
+        for iid in dict.fromkeys(ids.tolist()):
+            mask = ids == iid
+            groups.append((iid, tuple(column[mask] for column in columns)))
+    for iid, cols in groups:
+        decoded: list[MboRecord] = list(zip(*(c.tolist() for c in cols), strict=True))
+        out.setdefault(iid, []).extend(decoded)
+
+
+def mbo_batches(path: Path | str, tick: int) -> Iterator[dict[int, list[MboRecord]]]:
+    """An MBO file's records by instrument, a decompressed slice at a time (flat memory).
+
+    Runs of MBO records decode straight from the bytes; from the first record of another type on
+    (a live recording may carry system or symbol-mapping records), the rest of the file goes
+    through `databento_dbn`'s decoder and `mbo_records`, which skip what is not MBO.
+    """
+    header, chunks = raw_stream(path)
+    pending = b""
+    decoder: dbn.DBNDecoder | None = None
+    for chunk in chunks:
+        out: dict[int, list[MboRecord]] = {}
+        rest = chunk  # bytes for the record-object decoder, once it has taken over
+        if decoder is None:
+            data = pending + chunk
+            whole = len(data) // MBO_SIZE
+            rows = np.frombuffer(data, dtype=MBO_DTYPE, count=whole)
+            fixed = (rows["length"] == MBO_SIZE // 4) & (rows["rtype"] == MBO_RTYPE)
+            good = whole if fixed.all() else int(np.argmin(fixed))
+            _mbo_rows(rows[:good], tick, out)
+            pending, rest = data[good * MBO_SIZE :], b""
+            if good < whole:  # another record type: the decoder takes the rest of the file
+                decoder = _decoder(path, header)
+                rest, pending = pending, b""
+        if decoder is not None and rest:
+            for iid, decoded in mbo_records(_decode(decoder, path, rest), tick).items():
+                out.setdefault(iid, []).extend(decoded)
+        if out:
+            yield out
+    left = len(pending) if decoder is None else len(decoder.buffer())
+    if left:
+        raise MarketDataError(f"{path}: truncated file ({left} bytes of a partial record)")
+
+
+def _decoder(path: Path | str, header: bytes) -> dbn.DBNDecoder:
+    decoder = dbn.DBNDecoder()
+    _decode(decoder, path, header)
+    return decoder
+
+
+def _decode(decoder: dbn.DBNDecoder, path: Path | str, data: bytes) -> list[object]:
+    try:
+        decoder.write(data)
+        return [r for r in decoder.decode() if not isinstance(r, dbn.Metadata)]
+    except (dbn.DBNError, ValueError) as exc:
+        raise MarketDataError(f"{path}: corrupt DBN data ({exc})") from None
 
 
 @dataclass(frozen=True, slots=True)

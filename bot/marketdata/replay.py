@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.book.mbo import LastListener, MboBook, MboRecord
 from bot.marketdata.dbn import DbnReader
 from bot.marketdata.errors import MarketDataError
-from bot.marketdata.records import mbo_records, tick_nanos
+from bot.marketdata.records import mbo_batches, tick_nanos
 from bot.marketdata.symbols import tick_size_for
 
 
@@ -57,7 +57,11 @@ def decode_mbo_file(
 ) -> dict[int, list[MboRecord]]:
     """The whole file decoded to `MboRecord` lists per instrument (for benchmarks and tests)."""
     reader, tick = open_mbo(path, tick_size)
-    return mbo_records(reader, tick_nanos(tick))
+    out: dict[int, list[MboRecord]] = {}
+    for batch in mbo_batches(reader.path, tick_nanos(tick)):
+        for instrument_id, rows in batch.items():
+            out.setdefault(instrument_id, []).extend(rows)
+    return out
 
 
 def replay_mbo_file(
@@ -66,9 +70,8 @@ def replay_mbo_file(
     """Stream the file through per-instrument books; only the books stay in memory."""
     reader, tick = open_mbo(path, tick_size)
     result = MboReplay(reader.path, list(reader.metadata.symbols), tick)
-    nanos = tick_nanos(tick)
-    for batch in reader.batches():
-        for instrument_id, rows in mbo_records(batch, nanos).items():
+    for batch in mbo_batches(reader.path, tick_nanos(tick)):
+        for instrument_id, rows in batch.items():
             book = result.books.get(instrument_id)
             if book is None:
                 book = result.books[instrument_id] = MboBook()

@@ -157,3 +157,45 @@ def test_accepted_event_comes_first() -> None:
     eng = MatchingEngine()
     eng.submit(limit(1, BUY, 100, 1))
     assert isinstance(eng.events[0], Accepted)
+
+
+def test_every_print_of_a_sweep_can_trigger_stops_in_price_order() -> None:
+    """A sell sweeping 5000.00, 4999.00, 4998.00 elects a buy stop at 4999.00 on its first
+    print (not only on the last one), and the stops run in the order of the prints."""
+    eng = MatchingEngine()
+    buy_stop = SimOrder(10, BUY, STOP, 1, stop_px=19_996)
+    sell_high = SimOrder(11, SELL, STOP, 1, stop_px=19_998)
+    sell_low = SimOrder(12, SELL, STOP, 1, stop_px=19_993)
+    for order in (buy_stop, sell_high, sell_low):
+        eng.submit(order)
+    for oid, price in ((1, 20_000), (2, 19_996), (3, 19_992)):
+        eng.submit(limit(oid, BUY, price, 1))
+    eng.submit(limit(4, SELL, 20_004, 5))  # where the buy stop buys
+    eng.submit(limit(5, BUY, 19_980, 5))  # where the sell stops sell
+    eng.events.clear()
+    eng.submit(SimOrder(6, SELL, MARKET, 3))
+    assert [e.order.order_id for e in eng.events if isinstance(e, Triggered)] == [10, 11, 12]
+    assert fills_of(eng, 10) == [(20_004, 1)]
+    assert fills_of(eng, 11) == [(19_980, 1)] and fills_of(eng, 12) == [(19_980, 1)]
+
+
+def test_a_stop_replaced_through_the_last_trade_triggers() -> None:
+    eng = MatchingEngine()
+    eng.submit(limit(1, SELL, 100, 1))
+    eng.submit(limit(2, BUY, 100, 1))  # last trade 100
+    eng.submit(limit(3, SELL, 102, 1))
+    stop = SimOrder(10, BUY, STOP, 1, stop_px=101)
+    eng.submit(stop)
+    assert eng.replace(stop, 1, None, 99)  # at the engine level: moved through the market
+    assert stop.triggered and fills_of(eng, 10) == [(102, 1)]
+
+
+def test_a_stop_re_parked_at_the_same_price_triggers_once() -> None:
+    eng = MatchingEngine()
+    stop = SimOrder(10, BUY, STOP, 1, stop_px=101)
+    eng.submit(stop)
+    assert eng.replace(stop, 2, None, 101)  # same stop: a second heap entry for it
+    eng.submit(limit(1, SELL, 101, 5))
+    eng.submit(limit(2, BUY, 101, 1))  # prints 101: elects the stop once
+    assert [e.order.order_id for e in eng.events if isinstance(e, Triggered)] == [10]
+    assert stop.cum_qty == 2

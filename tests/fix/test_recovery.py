@@ -133,3 +133,47 @@ def test_reconnect_backs_off_while_the_venue_is_down_then_logs_on(
             first.stop()
 
     run(body())
+
+
+def test_the_mass_status_answer_is_the_truth_about_working_orders(
+    port: int, tmp_path: Path
+) -> None:
+    """A venue that comes back without its books (no state kept) lists no working orders: the
+    order the gateway held as working is not left `new`, and what follows is not lost."""
+    import asyncio
+
+    from bot.exchange.acceptor import default_venue
+    from tests.venue import TODAY, exchange_config
+
+    def server() -> ExchangeServer:
+        srv = ExchangeServer(exchange_config(port, tmp_path / "exch"), default_venue(TODAY))
+        srv.start()
+        return srv
+
+    async def body() -> None:
+        first = await asyncio.to_thread(server)
+        async with connected(gateway_config(port, tmp_path / "gw")) as gw:
+            working = await gw.new_order(limit("buy", 1, "4990.00"))
+            assert working.state is OrderState.NEW
+            await asyncio.to_thread(first.stop, 1.0)  # the venue forgets everything
+            second = await asyncio.to_thread(server)
+            try:
+                await gw.wait_for(lambda: gw.logged_on, 20)
+                rec = gw.reconciliation
+                await gw.wait_for(lambda: rec.mass_status_done, 5)
+                await gw.wait_for(lambda: working.is_terminal, 5)
+                assert working.state is OrderState.CANCELED and working.status_unknown
+                assert gw.stats.unknown_state >= 1
+                kinds = []
+                while not gw.updates.empty():
+                    kinds.append(gw.updates.get_nowait())
+                assert any(u.order is working and u.unknown for u in kinds)
+                venue_trade(second, SELL, 1, 19_960)  # someone offers 4990.00
+                assert second.wait_idle()
+                bought = await gw.new_order(limit("buy", 1, "4990.00"))
+                await gw.wait_for(lambda: bought.state is OrderState.FILLED, 5)
+                assert len(bought.fills) == 1 and gw.stats.duplicates == 0
+            finally:
+                await asyncio.to_thread(second.stop, 1.0)
+
+    run(body())

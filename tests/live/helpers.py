@@ -28,7 +28,7 @@ def start_exchange(tmp: Path, events_per_s: float = 150.0, seed: int = 5) -> Exc
     venue = default_venue(TODAY)
     flow = SyntheticFlow(venue, ("MES",), seed, events_per_s, 1.0, time.monotonic())
     server = ExchangeServer(
-        exchange_config(free_port(), tmp / "exch"), venue, flow, FaultPlan(), "MONITOR"
+        exchange_config(free_port(), tmp / "exch"), venue, flow, FaultPlan(), monitor_comp_id="MONITOR"
     )
     server.start()
     return server
