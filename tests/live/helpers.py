@@ -28,7 +28,11 @@ def start_exchange(tmp: Path, events_per_s: float = 150.0, seed: int = 5) -> Exc
     venue = default_venue(TODAY)
     flow = SyntheticFlow(venue, ("MES",), seed, events_per_s, 1.0, time.monotonic())
     server = ExchangeServer(
-        exchange_config(free_port(), tmp / "exch"), venue, flow, FaultPlan(), monitor_comp_id="MONITOR"
+        exchange_config(free_port(), tmp / "exch"),
+        venue,
+        flow,
+        FaultPlan(),
+        monitor_comp_id="MONITOR",
     )
     server.start()
     return server
@@ -149,3 +153,23 @@ def start_bot(state_dir: Path, port: int, *args: str, **env: str) -> Bot:
 
 def stop_signal() -> int:
     return int(signal.SIGTERM)
+
+
+def journal_bodies(state_dir: Path, kind: str) -> list[str]:
+    path = state_dir / "journal.sqlite"
+    if not path.exists():
+        return []
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2) as db:
+            rows = db.execute("SELECT body FROM events WHERE kind = ? ORDER BY id", (kind,))
+            return [str(r[0]) for r in rows.fetchall()]
+    except sqlite3.Error:
+        return []
+
+
+def run_cli(state_dir: Path, port: int, *args: str, timeout: float = 60) -> Any:
+    env = bot_env(state_dir, port, 0)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], env=env, capture_output=True, text=True, check=False,
+        timeout=timeout,
+    )  # fmt: skip

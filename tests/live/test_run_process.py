@@ -19,6 +19,7 @@ import pytest
 from bot.exchange.orders import STOP, STOP_LIMIT
 from tests.live.helpers import (
     monitor_positions,
+    run_cli,
     start_bot,
     start_exchange,
     venue_orders,
@@ -46,7 +47,7 @@ def test_sigterm_flattens_and_exits_zero(tmp_path: Path) -> None:
 
         def scrape() -> bool:
             url = f"http://127.0.0.1:{bot.metrics_port}/metrics"
-            text = urllib.request.urlopen(url, timeout=5).read().decode()  # noqa: S310
+            text = urllib.request.urlopen(url, timeout=5).read().decode()
             scraped.append(text)
             return "topstep_heartbeat_timestamp_seconds 0.0" not in text
 
@@ -68,7 +69,7 @@ def test_sigterm_flattens_and_exits_zero(tmp_path: Path) -> None:
         assert venue_orders(server) == []
         assert monitor_positions(port, tmp_path / "mon") == {}
         status = subprocess.run(
-            [sys.executable, "-m", "bot", "status", "--json"],
+            [sys.executable, "-m", "bot", "status", "--json"], check=False,
             env={**bot_env_for_status(tmp_path / "state")},
             capture_output=True, text=True, timeout=30,
         )  # fmt: skip
@@ -122,10 +123,10 @@ def test_cutoff_flattens(tmp_path: Path) -> None:
     server = start_exchange(tmp_path, events_per_s=200)
     try:
         bot = start_bot(tmp_path / "state", server.cfg.port, "--synthetic",
-                        "--market-time", "14:59:45")  # fmt: skip
+                        "--market-time", "14:59:53")  # fmt: skip
         bot.wait(lambda: bot.journal_count("process.ready") >= 1, 30, "READY")
         bot.wait(lambda: bot.journal_count("order.submit") >= 1, 20, "an order")
-        # the 15:00 CT cutoff arrives 15 s after the start: flat required, then flat
+        # the 15:00 CT cutoff arrives 7 s after the start: flat required, then flat
         bot.wait(
             lambda: bot.journal_count("order.submit") >= 1
             and _cutoff_passed(bot.state_dir)
@@ -135,7 +136,7 @@ def test_cutoff_flattens(tmp_path: Path) -> None:
             "flat after the cutoff",
         )
         bot.signal(signal.SIGINT)
-        rc, out, err = bot.finish()
+        rc, _out, err = bot.finish()
         assert rc == 0, err[-3000:]
     finally:
         server.stop(logout_wait_s=1.0)
@@ -149,7 +150,7 @@ def _cutoff_passed(state_dir: Path) -> bool:
     if not rows:
         return False
     status = json.loads(rows[0][0])
-    return str(status.get("market_time", "")) >= "" and "15:00" <= _chicago(status)
+    return str(status.get("market_time", "")) >= "" and _chicago(status) >= "15:00"
 
 
 def _chicago(status: dict[str, object]) -> str:
@@ -176,10 +177,29 @@ def test_live_refuses_without_credentials(env: dict[str, str], needle: str) -> N
 
     base = {k: v for k, v in os.environ.items() if not k.startswith(("FIX_", "TOPSTEP_"))}
     proc = subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
+        [sys.executable, "-m", "bot", "run"], check=False,
         env={**base, "BOT_MODE": "live", **env},
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], proc.stderr
+
+
+def test_flatten_command_after_kill9(tmp_path: Path) -> None:
+    server = start_exchange(tmp_path, events_per_s=200)
+    try:
+        port = server.cfg.port
+        state = tmp_path / "state"
+        bot = start_bot(state, port, "--synthetic")
+        bot.wait(lambda: _has_position_and_stop(server), 60, "a position under a broker stop")
+        bot.signal(signal.SIGKILL)
+        bot.finish()
+        assert venue_positions(server)
+        done = run_cli(state, port, "flatten")
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "flat at the venue: yes" in done.stdout
+        assert venue_positions(server) == {}
+        assert venue_orders(server) == []
+    finally:
+        server.stop(logout_wait_s=1.0)
