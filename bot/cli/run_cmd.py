@@ -147,14 +147,12 @@ def _run(args: argparse.Namespace, settings: Settings, flatten_only: bool) -> in
 
 
 def run_trading(args: argparse.Namespace, settings: Settings) -> int:
-    if settings.bot_mode == "dry-run":
-        print("BOT_MODE=dry-run is not built yet: use sim (default) or see the README",
-              file=sys.stderr)  # fmt: skip
-        return 2
     return _run(args, settings, flatten_only=False)
 
 
 def run_flatten(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.bot_mode == "dry-run":
+        raise UserInputError("BOT_MODE=dry-run never sends orders: flatten refused")
     if settings.bot_mode == "sim" and "fix_port" not in settings.model_fields_set:
         raise UserInputError("flatten connects to a running venue: set FIX_HOST/FIX_PORT")
     return _run(args, settings, flatten_only=True)

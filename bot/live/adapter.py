@@ -331,3 +331,47 @@ def _order_fields(order: Order) -> dict[str, Any]:
         "purpose": str(order.purpose),
         "tif": str(order.tif),
     }
+
+
+class DryRunClient:
+    """`BOT_MODE=dry-run`: every command is journalled, logged and counted, nothing is sent; the
+    kernel hears back that it was not sent (an order refused, a cancel for an order the venue
+    never had), so no order ever waits for an answer that cannot come."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        sink: EventSink,
+        journal: Callable[[str, Mapping[str, Any]], None] | None = None,
+    ) -> None:
+        self.clock = clock
+        self.sink = sink
+        self.journal = journal
+        self.would_send: dict[str, int] = {}
+        self.by_model: dict[str, TrackedOrder] = {}
+        self.model_of: dict[int, Order] = {}
+        self.on_sent: Callable[[Command], None] | None = None
+        self.sent = 0
+
+    def send(self, command: Command, now_ns: int) -> None:
+        kind = type(command).__name__
+        self.would_send[kind] = self.would_send.get(kind, 0) + 1
+        body: dict[str, Any] = (
+            _order_fields(command.order) if isinstance(command, SubmitOrder)
+            else {"order_id": command.order_id, "symbol": command.symbol}
+        )  # fmt: skip
+        if self.journal is not None:
+            self.journal("dryrun." + kind, body)
+        log_event(log, "live.dry_run_order", command=kind, **body)
+        now = self.clock.now_ns()
+        if isinstance(command, SubmitOrder):
+            self.sink(OrderRejected(now, command.order.order_id, "dry-run: not sent"))
+        else:
+            self.sink(CancelRejected(now, command.order_id, "dry-run: not sent", True))
+
+    def on_update(self, update: OrderUpdate) -> None:
+        """Reports for orders of the account made elsewhere: not ours, not the kernel's."""
+
+    @property
+    def working(self) -> list[TrackedOrder]:
+        return []

@@ -36,7 +36,7 @@ from typing import Any
 from bot.app.factory import build_kernel_from_config, core_parts
 from bot.config import Settings
 from bot.engine.kernel import TradingKernel
-from bot.live.adapter import FixExecutionClient, LiveGateway, run_now
+from bot.live.adapter import DryRunClient, FixExecutionClient, LiveGateway, run_now
 from bot.live.bars import BarBuilder
 from bot.live.clock import MarketClock, WallClock, market_start_ns, regular_day
 from bot.live.journal import Journal, JournalError
@@ -119,7 +119,7 @@ class LiveProcess:
         self.child: SimChild | None = None
         self.clock: MarketClock | WallClock = WallClock()
         self.gateway: LiveGateway | None = None
-        self.client: FixExecutionClient | None = None
+        self.client: FixExecutionClient | DryRunClient | None = None
         self.kernel: TradingKernel | None = None
         self.bars: BarBuilder | None = None
         self._events: deque[Event] = deque()
@@ -222,7 +222,11 @@ class LiveProcess:
         self.metrics.fix_up.set(1)
         await self._wait_reconciliation()
         self.notifier.status("reconciling with the venue")
-        await self._reconcile_venue()
+        if opts.mode == "dry-run":  # observe only: the account is someone else's to manage
+            self._journal("reconcile.report", {"venue_positions": gateway.venue_positions(),
+                                               "dry_run": True})  # fmt: skip
+        else:
+            await self._reconcile_venue()
         if opts.flatten_only:
             flat = await self._confirm_flat()
             self.summary.flat_confirmed = flat
@@ -279,9 +283,12 @@ class LiveProcess:
             except ValueError as exc:
                 log_event(log, "live.risk_snapshot_refused", logging.ERROR, error=str(exc))
                 kernel.risk.block("journal", f"risk snapshot refused: {exc}", self._now_dt())
-        self.client = FixExecutionClient(
-            gateway, self.parts.instruments, self.clock, self.deliver, self._journal
-        )
+        if opts.mode == "dry-run":
+            self.client = DryRunClient(self.clock, self.deliver, self._journal)
+        else:
+            self.client = FixExecutionClient(
+                gateway, self.parts.instruments, self.clock, self.deliver, self._journal
+            )
         self.client.on_sent = self._on_sent
         self.bars = BarBuilder(opts.bar_seconds * 1_000_000_000)
         gateway.market_sink = self._on_market
@@ -713,7 +720,7 @@ class LiveProcess:
                 with contextlib.suppress(NotConnected):
                     order = await gateway.new_order(req, wait=True, timeout=5.0)
                     with contextlib.suppress(TimeoutError):
-                        await gateway.wait_for(lambda: order.is_terminal, 5.0)
+                        await gateway.wait_for(lambda o=order: o.is_terminal, 5.0)  # type: ignore[misc]
                     side = Side.SELL if net > 0 else Side.BUY
                     for fill in order.fills:
                         self._reconcile_fills.append((symbol, side, fill.qty, fill.price))
@@ -762,6 +769,12 @@ class LiveProcess:
         deadline = time.monotonic() + budget
         kernel.risk.block("shutdown", f"shutting down: {reason}", self._now_dt())
         self._send(kernel.finish())
+        if self.opts.mode == "dry-run":  # nothing was sent: nothing to flatten or cancel
+            self.summary.flat_confirmed = True
+            self._collect_summary()
+            self._journal("shutdown.end", {"dry_run": True, "reason": reason})
+            self._write_status("stopped")
+            return EXIT_OK
         while time.monotonic() < deadline - 3 and not kernel.risk.is_flat():
             await asyncio.sleep(0.05)
             self._fire_timers()

@@ -203,3 +203,18 @@ def test_flatten_command_after_kill9(tmp_path: Path) -> None:
         assert venue_orders(server) == []
     finally:
         server.stop(logout_wait_s=1.0)
+
+
+def test_dry_run_sends_nothing(tmp_path: Path) -> None:
+    server = start_exchange(tmp_path, events_per_s=200)
+    try:
+        state = tmp_path / "state"
+        bot = start_bot(state, server.cfg.port, "--duration", "6", BOT_MODE="dry-run")
+        rc, _out, err = bot.finish()
+        assert rc == 0, err[-3000:]
+        assert bot.journal_count("dryrun.SubmitOrder") >= 1
+        assert bot.journal_count("order.sent") == 0
+        assert venue_orders(server) == []
+        assert venue_positions(server) == {}
+    finally:
+        server.stop(logout_wait_s=1.0)
