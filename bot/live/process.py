@@ -259,8 +259,7 @@ class LiveProcess:
 
     def _build_kernel(self) -> None:
         settings, opts = self.settings, self.opts
-        gateway = self.gateway
-        assert gateway is not None
+        gateway = self._gw()
         account = self._restored_account()
         ids = OrderIdFactory(f"L{gateway._ids.run}")
         kernel = self.kernel = build_kernel_from_config(
@@ -298,6 +297,16 @@ class LiveProcess:
         self._send(kernel.start())
         self._arm_timer()
 
+    def _gw(self) -> LiveGateway:
+        if self.gateway is None:
+            raise RuntimeError("the FIX gateway is not started")
+        return self.gateway
+
+    def _kern(self) -> TradingKernel:
+        if self.kernel is None:
+            raise RuntimeError("the kernel is not built")
+        return self.kernel
+
     def _apply_reconcile_fills(self, kernel: TradingKernel) -> None:
         """The fills of the startup flatten count in the day restored from the journal (its
         P&L and fees); then the venue is flat, and so are the books."""
@@ -328,8 +337,7 @@ class LiveProcess:
         if self._draining:
             return
         self._draining = True
-        kernel = self.kernel
-        assert kernel is not None
+        kernel = self._kern()
         try:
             while self._events:
                 ev = self._events.popleft()
@@ -423,8 +431,9 @@ class LiveProcess:
         self._arm_timer()
 
     async def _pump_updates(self) -> None:
-        gateway, client = self.gateway, self.client
-        assert gateway is not None and client is not None
+        gateway, client = self._gw(), self.client
+        if client is None:
+            raise RuntimeError("no execution client")
         while True:
             update = await gateway.updates.get()
             try:
@@ -655,8 +664,7 @@ class LiveProcess:
     # ================================================================= reconciliation
 
     async def _wait_reconciliation(self, timeout: float = 10.0) -> None:
-        gateway = self.gateway
-        assert gateway is not None
+        gateway = self._gw()
         if gateway.fix42:
             return
         try:
@@ -674,8 +682,7 @@ class LiveProcess:
     async def _reconcile_venue(self) -> None:
         """Make the venue match what this run owns (nothing): flatten positions first (the
         broker stops still protect them meanwhile), then cancel every working order."""
-        gateway = self.gateway
-        assert gateway is not None
+        gateway = self._gw()
         rec = gateway.reconciliation
         positions = gateway.venue_positions()
         working = gateway.tracker.working()
@@ -707,8 +714,7 @@ class LiveProcess:
 
     async def _flatten_venue(self, positions: Mapping[str, int], timeout: float = 15.0) -> bool:
         """Market orders against the venue's positions until its own report says flat."""
-        gateway = self.gateway
-        assert gateway is not None
+        gateway = self._gw()
         deadline = time.monotonic() + timeout
         while positions and time.monotonic() < deadline:
             for symbol, net in positions.items():
@@ -728,8 +734,7 @@ class LiveProcess:
         return not positions
 
     async def _venue_positions(self, timeout: float = 5.0) -> dict[str, int]:
-        gateway = self.gateway
-        assert gateway is not None
+        gateway = self._gw()
         with contextlib.suppress(NotConnected):
             gateway.request_positions()
             await gateway.wait_for(lambda: gateway.reconciliation.positions_done, timeout)
@@ -747,8 +752,7 @@ class LiveProcess:
         return True
 
     async def _cancel_everything(self, timeout: float = 5.0) -> bool:
-        gateway = self.gateway
-        assert gateway is not None
+        gateway = self._gw()
         for order in gateway.tracker.working():
             if order.pending_cl_ord_id is None:
                 with contextlib.suppress(NotConnected):
@@ -760,8 +764,7 @@ class LiveProcess:
     # ================================================================= shutdown
 
     async def _shutdown(self) -> int:
-        kernel, gateway = self.kernel, self.gateway
-        assert kernel is not None and gateway is not None
+        kernel, gateway = self._kern(), self._gw()
         reason = self._stop_reason or "stop"
         self.notifier.stopping(f"flattening: {reason}")
         self._journal("shutdown.begin", {"reason": reason})
