@@ -53,6 +53,11 @@ def register(commands: argparse._SubParsersAction, bench: argparse._SubParsersAc
     status.add_argument("--json", action="store_true")
     status.set_defaults(handler=run_status)
 
+    ttt = bench.add_parser("tick-to-trade", help="market data -> order, the bot vs a FIX echo")
+    ttt.add_argument("--samples", type=positive_int, default=2_000)
+    ttt.add_argument("--warmup", type=positive_int, default=200)
+    ttt.set_defaults(handler=run_bench_tick_to_trade)
+
     flat = commands.add_parser("flatten", help="emergency: cancel everything, flatten, confirm")
     flat.set_defaults(handler=run_flatten)
 
@@ -230,3 +235,15 @@ def _human(s: dict[str, Any]) -> str:
     if s.get("blocks"):
         lines.append(f"blocks: {s.get('blocks')}")
     return "\n".join(lines)
+
+
+def run_bench_tick_to_trade(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.live.bench import run_tick_to_trade_bench
+
+    try:
+        result = run_tick_to_trade_bench(args.samples, args.warmup)
+    except RuntimeError as exc:
+        print(f"error: bench tick-to-trade: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result))
+    return 0
