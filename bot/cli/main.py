@@ -46,7 +46,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "matching": ("bot.cli.exchange_cmd", "orders per second of the matching engine"),
     "fix-rtt": ("bot.cli.exchange_cmd", "loopback FIX round trip: D sent to New received"),
     "backtest": ("bot.cli.backtest_cmd", "backtest speed on bars or an MBO day"),
-    "tick-to-trade": ("bot.cli.run_cmd", "market data -> order: the bot vs a bare FIX echo"),
+    "tick-to-trade": ("bot.cli.run_cmd", "market data -> order, the bot vs a FIX echo"),
 }
 COMMAND_MODULES: tuple[str, ...] = tuple(
     dict.fromkeys(m for m, _ in (*COMMANDS.values(), *BENCHMARKS.values()))

@@ -50,6 +50,12 @@ class _TimedApp(ExchangeApp):
         super().on_from_app(raw, session)
 
 
+def _profile(root: Path) -> list[str]:
+    """`BENCH_PROFILE=FILE`: run the bot under cProfile, the stats written to FILE."""
+    target = os.environ.get("BENCH_PROFILE")
+    return ["-m", "cProfile", "-o", target] if target else []
+
+
 def _ready(state: Path) -> bool:
     path = state / "journal.sqlite"
     if not path.exists():
@@ -99,7 +105,7 @@ def _bot_samples(root: Path, n: int, warmup: int) -> dict[str, Any]:
     env.update(STATE_DIR=str(state), FIX_PORT=str(port), METRICS_PORT="0", LOG_LEVEL="WARNING",
                BOT_MODE="sim")  # fmt: skip
     proc = subprocess.Popen(  # nosec B603
-        [sys.executable, "-m", "bot", "run", "--sleeve", "mm", "--speed", "100",
+        [sys.executable, *_profile(root), "-m", "bot", "run", "--sleeve", "mm", "--speed", "100",
          "--market-day", FALLBACK_DAY.isoformat(), "--market-time", "08:30"],
         env=env, stdout=subprocess.DEVNULL, stderr=(root / "bot.log").open("wb"),
     )  # fmt: skip
