@@ -174,6 +174,22 @@ class FixExecutionClient:
         self.sent = 0
         self.rejected_locally = 0
         self.on_sent: Callable[[Command], None] | None = None
+        self.deferred: list[Command] = []  # cancels and replaces waiting for the session
+
+    def retry_deferred(self) -> None:
+        """Send the cancels and replaces held while the session was down (once logged on);
+        those for orders that ended meanwhile are dropped."""
+        if not self.deferred or not self.gateway.logged_on:
+            return
+        waiting, self.deferred = self.deferred, []
+        seen: set[tuple[str, str]] = set()
+        for command in waiting:
+            key = (type(command).__name__, getattr(command, "order_id", ""))
+            tracked = self.by_model.get(key[1])
+            if key in seen or tracked is None or tracked.is_terminal:
+                continue
+            seen.add(key)
+            self.send(command, self.clock.now_ns())
 
     # ---------------------------------------------------------------- commands
 
@@ -186,7 +202,10 @@ class FixExecutionClient:
             else:
                 self._replace(command)
         except NotConnected as exc:
-            self._refuse(command, f"FIX session down: {exc}")
+            if isinstance(command, SubmitOrder):  # a new order is never sent late
+                self._refuse(command, f"FIX session down: {exc}")
+            else:  # a cancel or replace waits for the session (answering it would be retried
+                self.deferred.append(command)  # at once, in a loop, while the session is down)
             return
         except Exception as exc:  # an order the gateway cannot encode: refused, never raised
             log_event(log, "live.send_failed", logging.ERROR, error=repr(exc))

@@ -63,6 +63,7 @@ EXIT_NOT_FLAT = 3
 EXIT_SECOND_SIGNAL = 130
 STALE_DATA_S = 10.0  # wall seconds without market data (trading hours) that block new risk
 LOOP_LAG_BOUND_S = 1.0
+MAX_EVENTS_PER_TURN = 1_000  # events handled before the loop gets a turn
 
 
 @dataclass
@@ -334,12 +335,20 @@ class LiveProcess:
     def deliver(self, event: Event) -> None:
         """Every event for the kernel goes through here: handled in arrival order."""
         self._events.append(event)
-        if self._draining:
+        self._drain()
+
+    def _drain(self) -> None:
+        if self._draining or not self._events:
             return
         self._draining = True
         kernel = self._kern()
+        handled = 0
         try:
             while self._events:
+                handled += 1
+                if handled > MAX_EVENTS_PER_TURN:  # never starve the loop (FIX, signals)
+                    asyncio.get_running_loop().call_soon(self._continue)
+                    break
                 ev = self._events.popleft()
                 try:
                     commands = kernel.handle(ev)
@@ -355,6 +364,9 @@ class LiveProcess:
             self._draining = False
             self._cause_ns = 0
         self._arm_timer()
+
+    def _continue(self) -> None:
+        self._drain()
 
     def _send(self, commands: list[Command]) -> None:
         client = self.client
@@ -425,9 +437,7 @@ class LiveProcess:
         finally:
             self._draining = False
         self._send(commands)
-        if self._events:
-            first = self._events.popleft()
-            self.deliver(first)
+        self._drain()
         self._arm_timer()
 
     async def _pump_updates(self) -> None:
@@ -583,6 +593,8 @@ class LiveProcess:
             self._update_metrics()
             if healthy:
                 self.notifier.watchdog()
+            if isinstance(self.client, FixExecutionClient):
+                self.client.retry_deferred()
             if time.monotonic() - last_status >= 1.0:
                 last_status = time.monotonic()
                 self._write_status("running")

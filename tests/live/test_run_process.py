@@ -18,6 +18,7 @@ import pytest
 
 from bot.exchange.orders import STOP, STOP_LIMIT
 from tests.live.helpers import (
+    journal_bodies,
     monitor_positions,
     run_cli,
     start_bot,
@@ -216,5 +217,28 @@ def test_dry_run_sends_nothing(tmp_path: Path) -> None:
         assert bot.journal_count("order.sent") == 0
         assert venue_orders(server) == []
         assert venue_positions(server) == {}
+    finally:
+        server.stop(logout_wait_s=1.0)
+
+
+def test_disconnect_reconnects_without_lost_or_doubled_fills(tmp_path: Path) -> None:
+    server = start_exchange(tmp_path, events_per_s=200)
+    try:
+        state = tmp_path / "state"
+        bot = start_bot(state, server.cfg.port, "--synthetic")
+        bot.wait(lambda: bot.journal_count("fill") >= 1, 40, "a fill")
+        fills_before = bot.journal_count("fill")
+        # the simulator drops the connection after its next 3 messages (its fault flag)
+        server.control(lambda s: setattr(s.faults, "disconnect_after", 3))
+        bot.wait(lambda: bot.journal_count("fill") > fills_before, 60, "fills after the cut")
+        bot.signal(signal.SIGTERM)
+        rc, out, err = bot.finish()
+        assert rc == 0, err[-3000:]
+        assert err.count('"fix_logon"') >= 2, "the session must have been re-established"
+        exec_ids = [json.loads(b)["fill"]["exec_id"] for b in journal_bodies(state, "fill")]
+        assert len(exec_ids) == len(set(exec_ids)), "a fill was applied twice"
+        assert "flat at the venue: yes" in out
+        assert venue_positions(server) == {}
+        assert venue_orders(server) == []
     finally:
         server.stop(logout_wait_s=1.0)
