@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import date
 
 
 def positive_int(text: str) -> int:
@@ -31,3 +32,10 @@ def operator_name(text: str) -> str:
     if not name or len(name) > 64 or not name.isprintable():
         raise argparse.ArgumentTypeError("must name the person (1-64 printable characters)")
     return name
+
+
+def iso_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day (YYYY-MM-DD)") from None

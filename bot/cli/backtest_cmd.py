@@ -27,7 +27,7 @@ from bot.backtest.market import MarketOptions, open_market
 from bot.backtest.models import FeeModel, LatencyModel, SlippageModel
 from bot.backtest.runner import Backtest, RunStats, build_result
 from bot.backtest.sim_client import SimVenueClient
-from bot.cli.argtypes import non_negative_float, positive_int
+from bot.cli.argtypes import iso_day, non_negative_float, positive_int
 from bot.cli.errors import UserInputError
 from bot.config import Settings
 from bot.engine.kernel import TradingKernel
@@ -42,13 +42,6 @@ if TYPE_CHECKING:
     from bot.cli.main import Subparsers
 
 BAR_SLEEVES = ["mr", "tf", "hedge"]
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a day (YYYY-MM-DD)") from None
 
 
 def _non_negative_int(text: str) -> int:
@@ -75,8 +68,8 @@ def register(commands: Subparsers, bench: Subparsers) -> None:
     run.add_argument("--data", action="append", type=Path, default=[], metavar="FILE",
                      help="Databento MBO/MBP-1, LEAN bar zip or bar CSV (repeatable)")  # fmt: skip
     run.add_argument("--sleeves", default=None, help="comma list, e.g. mm,mr,tf,hedge (all)")
-    run.add_argument("--from", dest="from_day", type=_day, default=None, metavar="DAY")
-    run.add_argument("--to", dest="to_day", type=_day, default=None, metavar="DAY")
+    run.add_argument("--from", dest="from_day", type=iso_day, default=None, metavar="DAY")
+    run.add_argument("--to", dest="to_day", type=iso_day, default=None, metavar="DAY")
     run.add_argument("--config", type=Path, default=None, help="sleeves.toml (built-in default)")
     run.add_argument("--seed", type=_non_negative_int, default=1, help="run seed (1)")
     run.add_argument("--latency-ms", type=non_negative_float, default=0.0,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
-from bot.cli.argtypes import non_negative_float, positive_int
+from bot.cli.argtypes import iso_day, non_negative_float, positive_int
 from bot.cli.errors import UserInputError
 from bot.config import Settings
 
@@ -20,13 +20,6 @@ def _hhmm(text: str) -> dtime:
         return dtime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text} is not a HH:MM time") from None
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text} is not a YYYY-MM-DD date") from None
 
 
 def register(commands: argparse._SubParsersAction, bench: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -39,7 +32,7 @@ def register(commands: argparse._SubParsersAction, bench: argparse._SubParsersAc
                      help="sim: market clock and data speed factor")  # fmt: skip
     run.add_argument("--duration", type=non_negative_float, default=None, metavar="SECONDS",
                      help="stop (flatten, summary) after this many wall seconds")  # fmt: skip
-    run.add_argument("--market-day", type=_day, default=None, metavar="YYYY-MM-DD",
+    run.add_argument("--market-day", type=iso_day, default=None, metavar="YYYY-MM-DD",
                      help="sim: the trading day the market clock starts on "
                      "(default: the latest regular trading day)")  # fmt: skip
     run.add_argument("--market-time", type=_hhmm, default=dtime(8, 30), metavar="HH:MM",

@@ -22,6 +22,7 @@ from fix.settings import FixSessionConfig
 from tests.venue import TODAY, exchange_config, free_port
 
 ACCOUNT = "SIM"
+STARTED: list[subprocess.Popen[str]] = []  # killed after each test (conftest)
 
 
 def start_exchange(tmp: Path, events_per_s: float = 150.0, seed: int = 5) -> ExchangeServer:
@@ -148,6 +149,7 @@ def start_bot(state_dir: Path, port: int, *args: str, **env: str) -> Bot:
         stderr=subprocess.PIPE,
         text=True,
     )
+    STARTED.append(proc)
     return Bot(proc, state_dir, metrics_port)
 
 

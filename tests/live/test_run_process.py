@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.exchange.acceptor import ExchangeServer
 from bot.exchange.orders import STOP, STOP_LIMIT
 from tests.live.helpers import (
     journal_bodies,
@@ -35,6 +36,18 @@ def _has_position_and_stop(server: object) -> bool:
     positions = venue_positions(server)  # type: ignore[arg-type]
     stops = [o for o in venue_orders(server) if o[1] in STOP_TYPES]  # type: ignore[arg-type]
     return bool(positions) and bool(stops)
+
+
+def _killed_with_a_stop(server: ExchangeServer, state: Path) -> None:
+    """A bot that opened a position under a broker stop, then killed with SIGKILL."""
+    bot = start_bot(state, server.cfg.port, "--synthetic")
+    bot.wait(lambda: bot.journal_count("process.ready") >= 1, 30, "READY")
+    bot.wait(lambda: _has_position_and_stop(server), 60, "a position under a broker stop")
+    bot.signal(signal.SIGKILL)
+    bot.finish()
+    held = venue_positions(server)
+    stops = [o for o in venue_orders(server) if o[1] in STOP_TYPES]
+    assert held and stops, "kill -9 must leave the broker stop in place"
 
 
 def test_sigterm_flattens_and_exits_zero(tmp_path: Path) -> None:
@@ -96,14 +109,7 @@ def test_kill9_keeps_the_stop_and_a_restart_reconciles(tmp_path: Path) -> None:
     try:
         port = server.cfg.port
         state = tmp_path / "state"
-        bot = start_bot(state, port, "--synthetic")
-        bot.wait(lambda: bot.journal_count("process.ready") >= 1, 30, "READY")
-        bot.wait(lambda: _has_position_and_stop(server), 60, "a position under a broker stop")
-        bot.signal(signal.SIGKILL)
-        bot.finish()
-        held = venue_positions(server)
-        stops = [o for o in venue_orders(server) if o[1] in STOP_TYPES]
-        assert held and stops, "kill -9 must leave the broker stop in place"
+        _killed_with_a_stop(server, state)
         # restart: reconciled before any new order, the day resumed (not restarted)
         again = start_bot(state, port, "--synthetic")
         again.wait(lambda: again.journal_count("process.ready") >= 2, 40, "READY again")
@@ -192,11 +198,7 @@ def test_flatten_command_after_kill9(tmp_path: Path) -> None:
     try:
         port = server.cfg.port
         state = tmp_path / "state"
-        bot = start_bot(state, port, "--synthetic")
-        bot.wait(lambda: _has_position_and_stop(server), 60, "a position under a broker stop")
-        bot.signal(signal.SIGKILL)
-        bot.finish()
-        assert venue_positions(server)
+        _killed_with_a_stop(server, state)
         done = run_cli(state, port, "flatten")
         assert done.returncode == 0, done.stderr[-3000:]
         assert "flat at the venue: yes" in done.stdout
