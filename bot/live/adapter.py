@@ -175,6 +175,8 @@ class FixExecutionClient:
         self.rejected_locally = 0
         self.on_sent: Callable[[Command], None] | None = None
         self.deferred: list[Command] = []  # cancels and replaces waiting for the session
+        self.filled: dict[str, int] = {}  # model order id -> lots filled so far
+        self.qty: dict[str, int] = {}  # model order id -> its size after replaces
 
     def retry_deferred(self) -> None:
         """Send the cancels and replaces held while the session was down (once logged on);
@@ -248,8 +250,16 @@ class FixExecutionClient:
         if self.journal is not None:
             self.journal("order.sent", {"order_id": order.order_id, "cl_ord_id": tracked.cl_ord_id})
 
+    def _settling(self, order_id: str, tracked: TrackedOrder | None) -> bool:
+        """The gateway already holds the order's last report (filled, cancelled) but its event
+        is still on the way to the kernel: a cancel or replace now must not answer "gone"
+        first (the fill would then arrive for an order the books had let go)."""
+        return tracked is not None and tracked.is_terminal and order_id not in self.terminal_sent
+
     def _cancel(self, command: CancelOrder) -> None:
         tracked = self.by_model.get(command.order_id)
+        if self._settling(command.order_id, tracked):
+            return
         if tracked is None or tracked.is_terminal:
             now = self.clock.now_ns()
             self.sink(CancelRejected(now, command.order_id, "unknown order", order_gone=True))
@@ -260,6 +270,8 @@ class FixExecutionClient:
 
     def _replace(self, command: ReplaceOrder) -> None:
         tracked = self.by_model.get(command.order_id)
+        if self._settling(command.order_id, tracked):
+            return
         if tracked is None or tracked.is_terminal:
             now = self.clock.now_ns()
             self.sink(CancelRejected(now, command.order_id, "unknown order", order_gone=True))
@@ -296,6 +308,10 @@ class FixExecutionClient:
         if update.fill is not None:
             info = update.fill
             instrument = self.instruments[order.symbol]
+            # what the order can still fill after THIS fill: from our own count, not from the
+            # tracked order (the gateway may already have applied later reports to it)
+            filled = self.filled.get(oid, 0) + info.qty
+            self.filled[oid] = filled
             taker = order.order_type in _TAKERS
             fill = Fill(
                 ts_ns=now,
@@ -308,15 +324,16 @@ class FixExecutionClient:
                 exec_id=info.exec_id,
                 venue_order_id=tracked.order_id or "",
                 liquidity=Liquidity.TAKER if taker else Liquidity.UNKNOWN,
-                leaves_qty=tracked.leaves_qty,
+                leaves_qty=max(0, self.qty.get(oid, order.qty) - filled),
             )
             sink(OrderFilled(now, fill))
-            if tracked.state == OrderState.FILLED:
+            if fill.leaves_qty == 0:
                 self.terminal_sent.add(oid)
             return
         if kind == "0":
             sink(OrderAccepted(now, oid, tracked.order_id or ""))
         elif kind == "5":
+            self.qty[oid] = tracked.qty
             instrument = self.instruments[order.symbol]
             price = None if tracked.price is None else instrument.to_ticks(tracked.price)
             trigger = None if tracked.stop_px is None else instrument.to_ticks(tracked.stop_px)

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import sys
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -174,7 +175,10 @@ class LiveProcess:
             try:
                 self.metrics.serve(settings.metrics_port)
             except OSError as exc:
-                raise RuntimeError(f"METRICS_PORT={settings.metrics_port}: {exc}") from None
+                if opts.mode != "sim":  # an appliance without its metrics is not started
+                    raise RuntimeError(f"METRICS_PORT={settings.metrics_port}: {exc}") from None
+                print(f"warning: no metrics: METRICS_PORT={settings.metrics_port}: {exc}",
+                      file=sys.stderr)  # fmt: skip
         host, port = settings.fix_host, settings.fix_port
         if opts.mode == "sim":
             day = opts.market_day or regular_day(self.parts.schedule, date.today())
