@@ -256,25 +256,29 @@ class FixExecutionClient:
         first (the fill would then arrive for an order the books had let go)."""
         return tracked is not None and tracked.is_terminal and order_id not in self.terminal_sent
 
-    def _cancel(self, command: CancelOrder) -> None:
-        tracked = self.by_model.get(command.order_id)
-        if self._settling(command.order_id, tracked):
-            return
+    def _working(self, order_id: str) -> TrackedOrder | None:
+        """The order a cancel or replace is for; None when there is nothing to send (its last
+        report is on its way, or it is gone: then the kernel is told so)."""
+        tracked = self.by_model.get(order_id)
+        if self._settling(order_id, tracked):
+            return None
         if tracked is None or tracked.is_terminal:
             now = self.clock.now_ns()
-            self.sink(CancelRejected(now, command.order_id, "unknown order", order_gone=True))
+            self.sink(CancelRejected(now, order_id, "unknown order", order_gone=True))
+            return None
+        return tracked
+
+    def _cancel(self, command: CancelOrder) -> None:
+        tracked = self._working(command.order_id)
+        if tracked is None:
             return
         if self.journal is not None:
             self.journal("order.cancel", {"order_id": command.order_id, "reason": command.reason})
         run_now(self.gateway.cancel(tracked, wait=False))
 
     def _replace(self, command: ReplaceOrder) -> None:
-        tracked = self.by_model.get(command.order_id)
-        if self._settling(command.order_id, tracked):
-            return
-        if tracked is None or tracked.is_terminal:
-            now = self.clock.now_ns()
-            self.sink(CancelRejected(now, command.order_id, "unknown order", order_gone=True))
+        tracked = self._working(command.order_id)
+        if tracked is None:
             return
         symbol = command.symbol
         if self.journal is not None:
