@@ -33,6 +33,9 @@ COMPILED_MODULES: tuple[str, ...] = (
     "bot.book.mbo",
     "bot.book.mbp",
     "bot.book.tape",
+    "bot.exchange.orders",
+    "bot.exchange.events",
+    "bot.exchange.matching",
 )
 # Not bot.marketdata.records: its time is in databento_dbn's attribute getters, which compiled
 # code calls the same way; measured compiled it decoded slower (0.55 vs 0.62 M records/s).
