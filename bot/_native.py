@@ -100,7 +100,8 @@ def _newer(source: str, built: float) -> bool:
 
 
 def compiled() -> bool:
-    """True when the book's core in this process is the mypyc-compiled one."""
+    """True when the core in this process (book and matching engine: built all or none) is the
+    mypyc-compiled one."""
     import bot.book.l3
 
     module_file = bot.book.l3.__file__ or ""
