@@ -62,6 +62,8 @@ class _DayTally:
     """What the kernel measures of the day in progress."""
 
     day: date
+    start_ns: int = 0  # the day's span by the 17:00 Chicago rule: [start_ns, end_ns)
+    end_ns: int = 0
     low_cents: int = 0
     max_contracts: int = 0
     halted: bool = False
@@ -259,8 +261,10 @@ class TradingKernel:
 
     def _roll_day(self, now_ns: int) -> list[Command]:
         """Close the previous trading day and start the one `now_ns` falls in, if it changed."""
-        day = self.schedule.day_of_ns(now_ns)
         tally = self._tally
+        if tally is not None and tally.start_ns <= now_ns < tally.end_ns and self.fast_paths:
+            return []  # within the day in progress (its span is the day's by `day_of_ns`)
+        day = self.schedule.day_of_ns(now_ns)
         if tally is not None and tally.day == day:
             return []
         if tally is not None:
@@ -269,7 +273,8 @@ class TradingKernel:
         for name in self.portfolio.new_day(now_ns):
             self.log(name, "sleeve switched on", {"reason": "new trading day"})
         start = {s.name: self.portfolio.net_cents(s.name) for s in self.sleeves}
-        self._tally = _DayTally(day, sleeve_start_cents=start)
+        start_ns, end_ns = self.schedule.day_span_ns(now_ns)
+        self._tally = _DayTally(day, start_ns, end_ns, sleeve_start_cents=start)
         if self.account.failed:
             return []
         commands: list[Command] = []
@@ -450,14 +455,19 @@ class TradingKernel:
             for sleeve in self.sleeves:
                 self._call(sleeve, sleeve.on_risk_state, change)
             commands += self._sync()
-        for event in self.risk.drain_events():
-            self.risk_event_counts[event.event] = self.risk_event_counts.get(event.event, 0) + 1
-            if self._risk_sink is not None:
-                self._risk_sink(event)
-        for log in self.execution.drain_events():
-            self.log("execution", log.event, log.fields)
-        for pevent in self.portfolio.drain_events():
-            self.log("portfolio", pevent.event, pevent.fields)
+        fast = self.fast_paths  # draining an empty list hands over nothing
+        if self.risk.events or not fast:
+            for event in self.risk.drain_events():
+                counts = self.risk_event_counts
+                counts[event.event] = counts.get(event.event, 0) + 1
+                if self._risk_sink is not None:
+                    self._risk_sink(event)
+        if self.execution.events or not fast:
+            for log in self.execution.drain_events():
+                self.log("execution", log.event, log.fields)
+        if self.portfolio.events or not fast:
+            for pevent in self.portfolio.drain_events():
+                self.log("portfolio", pevent.event, pevent.fields)
         return commands
 
     def log(self, source: str, message: str, fields: Mapping[str, Any]) -> None:

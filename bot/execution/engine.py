@@ -172,6 +172,8 @@ class ExecutionEngine:
     def next_deadline_ns(self, now_ns: int) -> int | None:
         """When the kernel should call `check_timeouts` (a stop's ack deadline, or room for a
         quote held back by the rate cap)."""
+        if not self.orders and not self._throttled:
+            return None  # nothing in flight, nothing held back
         times = [
             t.pending_since_ns + self.config.stop_ack_timeout_ns
             for t in self.orders.values()
