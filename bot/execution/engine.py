@@ -101,7 +101,8 @@ class ExecutionOutput:
 
     @property
     def orders_sent(self) -> int:
-        return sum(isinstance(c, SubmitOrder) for c in self.commands)
+        commands = self.commands
+        return sum(isinstance(c, SubmitOrder) for c in commands) if commands else 0
 
     def extend(self, other: ExecutionOutput) -> None:
         self.commands.extend(other.commands)

@@ -208,9 +208,11 @@ class RiskEngine:
     # ---- measurements --------------------------------------------------------------------
 
     def unrealized_cents(self) -> int:
-        return sum(
-            pos.unrealized_cents(self.marks[sym]) for sym, pos in self.positions.items() if pos.lots
-        )
+        total = 0
+        for sym, pos in self.positions.items():
+            if pos.lots:
+                total += pos.unrealized_cents(self.marks[sym])
+        return total
 
     def day_net_cents(self) -> int:
         """The day's net P&L: realized + unrealized - fees (what Topstep's DLL watches)."""
@@ -223,12 +225,13 @@ class RiskEngine:
 
     def buffer_cents(self) -> int:
         """Room left before the nearer of the two safety lines."""
-        if self._day is None:
+        day = self._day
+        if day is None:
             return 0
-        day_room = self.day_net_cents() + self.limits.dll_safety_cents
-        account_room = (
-            self.equity_cents() - self._day.floor_cents - self.limits.mll_safety_margin_cents
-        )
+        net = self.day_net_cents()
+        day_room = net + self.limits.dll_safety_cents
+        equity = day.sod_balance_cents + net  # = equity_cents()
+        account_room = equity - day.floor_cents - self.limits.mll_safety_margin_cents
         return min(day_room, account_room)
 
     def worst_case_cents(self, extra: OrderRequest | None = None) -> int:
