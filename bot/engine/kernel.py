@@ -112,6 +112,15 @@ class TradingKernel:
         for sleeve in sleeves:
             for symbol in sleeve.symbols:
                 self._by_symbol.setdefault(symbol, []).append(sleeve)
+        # per market-data callback and symbol: the sleeves that override it (the base class's
+        # callbacks do nothing, so calling them changes nothing)
+        self._listeners: dict[str, dict[str, list[Sleeve]]] = {
+            name: {
+                symbol: [s for s in subscribed if _overrides(s, name)]
+                for symbol, subscribed in self._by_symbol.items()
+            }
+            for name in ("on_book", "on_trade", "on_bar")
+        }
         self._tally: _DayTally | None = None
         self._traded: set[str] = set()  # symbols with a trade print: marks from trades
         self._pending_actions: list[RiskAction] = []  # the risk engine's asks, acted on in order
@@ -188,7 +197,7 @@ class TradingKernel:
             mid = _mid(book)
             if mid is not None:
                 self._mark(symbol, mid, mid, mid)
-        for sleeve in self._by_symbol.get(symbol, ()):
+        for sleeve in self._subscribed("on_book", symbol):
             self._call(sleeve, sleeve.on_book, symbol, book)
         return self._sync()
 
@@ -197,14 +206,14 @@ class TradingKernel:
         self._traded.add(trade.symbol)
         self.execution.on_trade(trade.symbol, trade.price_ticks, trade.size)
         self._mark(trade.symbol, trade.price_ticks, trade.price_ticks, trade.price_ticks)
-        for sleeve in self._by_symbol.get(trade.symbol, ()):
+        for sleeve in self._subscribed("on_trade", trade.symbol):
             self._call(sleeve, sleeve.on_trade, trade)
         return self._sync()
 
     def _on_bar(self, event: BarEvent) -> list[Command]:
         bar = event.bar
         self._mark(bar.symbol, bar.close, bar.low, bar.high)
-        for sleeve in self._by_symbol.get(bar.symbol, ()):
+        for sleeve in self._subscribed("on_bar", bar.symbol):
             self._call(sleeve, sleeve.on_bar, bar)
         return self._sync()
 
@@ -216,6 +225,12 @@ class TradingKernel:
         else:
             self.risk.block(key, event.reason or "market data unusable", now)
         return []
+
+    def _subscribed(self, callback: str, symbol: str) -> list[Sleeve]:
+        """The sleeves on `symbol` to call `callback` of (every one on the reference path)."""
+        if self.fast_paths:
+            return self._listeners[callback].get(symbol, [])
+        return self._by_symbol.get(symbol, [])
 
     def _has_trades(self, symbol: str) -> bool:
         return symbol in self._traded
@@ -472,6 +487,12 @@ class TradingKernel:
 
     def log(self, source: str, message: str, fields: Mapping[str, Any]) -> None:
         self._log_sink(source, message, fields)
+
+
+def _overrides(sleeve: Sleeve, callback: str) -> bool:
+    """Does `sleeve` do anything on `callback` (not the base class's empty method)?"""
+    method = getattr(sleeve, callback)
+    return getattr(method, "__func__", None) is not getattr(Sleeve, callback)
 
 
 def _mid(book: PriceBook) -> int | None:
