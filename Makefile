@@ -10,7 +10,7 @@ UV := $(PYTHON) -m uv
 EXAMPLE_REPLAY := examples/rules_replay.csv
 CODE := bot fix
 # The compiled core (bot/_native.py): a change to any of these rebuilds it on the next setup.
-NATIVE_SRC := setup.py bot/_native.py $(wildcard bot/book/*.py)
+NATIVE_SRC := setup.py bot/_native.py $(wildcard bot/book/*.py) $(wildcard bot/exchange/*.py)
 NT_VENV ?= /tmp/venv-nt
 NT_VERSION := 1.221.0
 BENCH_FILE ?= $(or $(MARKET_DATA_DIR),../shared/data)/cme/esh4-glbx-mdp3-20231225.mbo.dbn.zst

@@ -175,6 +175,10 @@ class OrderBook:
             return None
         return Order(order_id, Side(level.side), level.price, level.orders[order_id])
 
+    def level_of(self, order_id: int) -> PriceLevel | None:
+        """The level an order rests at (read it, do not change it), None for an unknown id."""
+        return self._orders.get(order_id)
+
     def best_price(self, side: int) -> int | None:
         """Best bid (highest) or best ask (lowest) price in ticks, None when the side is empty."""
         best = self._side(side).best

@@ -62,6 +62,8 @@ class _DayTally:
     """What the kernel measures of the day in progress."""
 
     day: date
+    start_ns: int = 0  # the day's span by the 17:00 Chicago rule: [start_ns, end_ns)
+    end_ns: int = 0
     low_cents: int = 0
     max_contracts: int = 0
     halted: bool = False
@@ -102,6 +104,7 @@ class TradingKernel:
         self.orders_sent = 0
         self.refusals: dict[str, int] = {}
         self.risk_event_counts: dict[str, int] = {}
+        self.fast_paths = True  # False: every event takes the full path (the reference)
         self._log_sink = log_sink
         self._risk_sink = risk_sink
         self._contexts = {s.name: KernelContext(self, s.name) for s in sleeves}
@@ -109,6 +112,15 @@ class TradingKernel:
         for sleeve in sleeves:
             for symbol in sleeve.symbols:
                 self._by_symbol.setdefault(symbol, []).append(sleeve)
+        # per market-data callback and symbol: the sleeves that override it (the base class's
+        # callbacks do nothing, so calling them changes nothing)
+        self._listeners: dict[str, dict[str, list[Sleeve]]] = {
+            name: {
+                symbol: [s for s in subscribed if _overrides(s, name)]
+                for symbol, subscribed in self._by_symbol.items()
+            }
+            for name in ("on_book", "on_trade", "on_bar")
+        }
         self._tally: _DayTally | None = None
         self._traded: set[str] = set()  # symbols with a trade print: marks from trades
         self._pending_actions: list[RiskAction] = []  # the risk engine's asks, acted on in order
@@ -185,7 +197,7 @@ class TradingKernel:
             mid = _mid(book)
             if mid is not None:
                 self._mark(symbol, mid, mid, mid)
-        for sleeve in self._by_symbol.get(symbol, ()):
+        for sleeve in self._subscribed("on_book", symbol):
             self._call(sleeve, sleeve.on_book, symbol, book)
         return self._sync()
 
@@ -194,14 +206,14 @@ class TradingKernel:
         self._traded.add(trade.symbol)
         self.execution.on_trade(trade.symbol, trade.price_ticks, trade.size)
         self._mark(trade.symbol, trade.price_ticks, trade.price_ticks, trade.price_ticks)
-        for sleeve in self._by_symbol.get(trade.symbol, ()):
+        for sleeve in self._subscribed("on_trade", trade.symbol):
             self._call(sleeve, sleeve.on_trade, trade)
         return self._sync()
 
     def _on_bar(self, event: BarEvent) -> list[Command]:
         bar = event.bar
         self._mark(bar.symbol, bar.close, bar.low, bar.high)
-        for sleeve in self._by_symbol.get(bar.symbol, ()):
+        for sleeve in self._subscribed("on_bar", bar.symbol):
             self._call(sleeve, sleeve.on_bar, bar)
         return self._sync()
 
@@ -213,6 +225,12 @@ class TradingKernel:
         else:
             self.risk.block(key, event.reason or "market data unusable", now)
         return []
+
+    def _subscribed(self, callback: str, symbol: str) -> list[Sleeve]:
+        """The sleeves on `symbol` to call `callback` of (every one on the reference path)."""
+        if self.fast_paths:
+            return self._listeners[callback].get(symbol, [])
+        return self._by_symbol.get(symbol, [])
 
     def _has_trades(self, symbol: str) -> bool:
         return symbol in self._traded
@@ -258,8 +276,10 @@ class TradingKernel:
 
     def _roll_day(self, now_ns: int) -> list[Command]:
         """Close the previous trading day and start the one `now_ns` falls in, if it changed."""
-        day = self.schedule.day_of_ns(now_ns)
         tally = self._tally
+        if tally is not None and tally.start_ns <= now_ns < tally.end_ns and self.fast_paths:
+            return []  # within the day in progress (its span is the day's by `day_of_ns`)
+        day = self.schedule.day_of_ns(now_ns)
         if tally is not None and tally.day == day:
             return []
         if tally is not None:
@@ -268,7 +288,8 @@ class TradingKernel:
         for name in self.portfolio.new_day(now_ns):
             self.log(name, "sleeve switched on", {"reason": "new trading day"})
         start = {s.name: self.portfolio.net_cents(s.name) for s in self.sleeves}
-        self._tally = _DayTally(day, sleeve_start_cents=start)
+        start_ns, end_ns = self.schedule.day_span_ns(now_ns)
+        self._tally = _DayTally(day, start_ns, end_ns, sleeve_start_cents=start)
         if self.account.failed:
             return []
         commands: list[Command] = []
@@ -449,18 +470,29 @@ class TradingKernel:
             for sleeve in self.sleeves:
                 self._call(sleeve, sleeve.on_risk_state, change)
             commands += self._sync()
-        for event in self.risk.drain_events():
-            self.risk_event_counts[event.event] = self.risk_event_counts.get(event.event, 0) + 1
-            if self._risk_sink is not None:
-                self._risk_sink(event)
-        for log in self.execution.drain_events():
-            self.log("execution", log.event, log.fields)
-        for pevent in self.portfolio.drain_events():
-            self.log("portfolio", pevent.event, pevent.fields)
+        fast = self.fast_paths  # draining an empty list hands over nothing
+        if self.risk.events or not fast:
+            for event in self.risk.drain_events():
+                counts = self.risk_event_counts
+                counts[event.event] = counts.get(event.event, 0) + 1
+                if self._risk_sink is not None:
+                    self._risk_sink(event)
+        if self.execution.events or not fast:
+            for log in self.execution.drain_events():
+                self.log("execution", log.event, log.fields)
+        if self.portfolio.events or not fast:
+            for pevent in self.portfolio.drain_events():
+                self.log("portfolio", pevent.event, pevent.fields)
         return commands
 
     def log(self, source: str, message: str, fields: Mapping[str, Any]) -> None:
         self._log_sink(source, message, fields)
+
+
+def _overrides(sleeve: Sleeve, callback: str) -> bool:
+    """Does `sleeve` do anything on `callback` (not the base class's empty method)?"""
+    method = getattr(sleeve, callback)
+    return getattr(method, "__func__", None) is not getattr(Sleeve, callback)
 
 
 def _mid(book: PriceBook) -> int | None:

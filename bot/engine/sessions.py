@@ -70,6 +70,13 @@ class SessionSchedule:
         self._last = (to_nanos(begin.astimezone(UTC)), to_nanos(finish.astimezone(UTC)), day)
         return day
 
+    def day_span_ns(self, ts_ns: int) -> tuple[int, int]:
+        """[start, end) in ns of the trading day `ts_ns` falls in: every time in it has the
+        label `day_of_ns(ts_ns)`."""
+        self.day_of_ns(ts_ns)
+        start, end, _ = self._last
+        return start, end
+
     # ---- the risk engine's SessionClock ------------------------------------------------------
 
     def trading_day(self, ts: datetime) -> date:

@@ -6,11 +6,16 @@ only the last one of a sweep: after an aggressor finishes, its prints are taken 
 electing the stops it reaches (by stop price, then time), and each elected stop then executes
 against the book in turn, its own prints joining the sequence (as CME elects stops).  The book
 holds sizes; this engine holds the order objects and reports every state change as an event.
+
+Compiled with mypyc with the book (`bot._native`): the sweep reads the book's best level and its
+first order directly (no object per fill besides the events), and the levels changed since the
+last drain are kept as packed ints, ``price << 1 | side`` (`touch`, `touched_levels`).
 """
 
 from __future__ import annotations
 
 import heapq
+from typing import Final
 
 from bot.book import OrderBook
 from bot.exchange.events import Accepted, Canceled, Event, Fill, Replaced, Trade, Triggered
@@ -27,7 +32,14 @@ from bot.exchange.orders import (
     SimOrder,
 )
 
-MAX_TRIGGER_ROUNDS = 10_000
+MAX_TRIGGER_ROUNDS: Final = 10_000
+
+
+def _first(queue: dict[int, int]) -> tuple[int, int]:
+    """The first ``(order_id, size)`` of a level's queue (compiled: no tuple object is made)."""
+    for item in queue.items():
+        return item
+    raise ValueError("empty level on the book")
 
 
 class MatchingEngine:
@@ -50,13 +62,23 @@ class MatchingEngine:
         self.book = OrderBook()
         self.orders: dict[int, SimOrder] = {}  # resting and untriggered orders by order_id
         self.events: list[Event] = []
-        self.touched: set[tuple[int, int]] = set()  # (side, price) levels changed since drained
+        self.touched: set[int] = set()  # levels changed since drained: price << 1 | side
         self.last_trade: int | None = None
         self._buy_stops: list[tuple[int, int, int]] = []  # (stop, seq, order_id)
         self._sell_stops: list[tuple[int, int, int]] = []  # (-stop, seq, order_id)
         self._stop_seq = 0
         self._match_seq = 0
         self._prints: list[int] = []  # trade prices not yet checked against the stops
+
+    # ------------------------------------------------------------------ changed levels
+
+    def touch(self, side: int, price: int) -> None:
+        """Mark a level as changed (market data publishes it on the next drain)."""
+        self.touched.add(price << 1 | side)
+
+    def touched_levels(self) -> list[tuple[int, int]]:
+        """The changed levels as ``(side, price)``, sorted: bids then asks, each by price."""
+        return sorted((key & 1, key >> 1) for key in self.touched)
 
     # ------------------------------------------------------------------ order entry
 
@@ -67,7 +89,8 @@ class MatchingEngine:
             self._park_stop(order)
             return
         self._execute(order)
-        self._run_triggers()
+        if self._prints:
+            self._run_triggers()
 
     def restore(self, order: SimOrder) -> None:
         """Put a working order back (the venue restoring its journal): no events, no matching."""
@@ -77,15 +100,15 @@ class MatchingEngine:
             order.order_id, order.side, order.price, order.qty - order.cum_qty
         ):
             self.orders[order.order_id] = order
-            self.touched.add((order.side, order.price))
+            self.touched.add(order.price << 1 | order.side)
 
     def cancel(self, order: SimOrder, reason: str = "user") -> bool:
         """Cancel a working order; False when it is not working here (filled or unknown)."""
         if self.orders.pop(order.order_id, None) is None:
             return False
-        resting = self.book.get_order(order.order_id)
-        if resting is not None:
-            self.touched.add((order.side, resting.price))
+        level = self.book.level_of(order.order_id)
+        if level is not None:
+            self.touched.add(level.price << 1 | order.side)
             self.book.cancel(order.order_id)
         order.status = CANCELED
         self.events.append(Canceled(order, reason))
@@ -111,9 +134,9 @@ class MatchingEngine:
             return True
         leaves = qty - order.cum_qty
         book = self.book
-        resting = book.get_order(order.order_id)
-        if resting is not None:
-            self.touched.add((order.side, resting.price))
+        level = book.level_of(order.order_id)
+        if level is not None:
+            self.touched.add(level.price << 1 | order.side)
         if price is not None and self._crosses(order.side, price):
             book.cancel(order.order_id)
             del self.orders[order.order_id]
@@ -123,69 +146,80 @@ class MatchingEngine:
             return True
         if price is not None:
             book.modify(order.order_id, price, leaves)
-            self.touched.add((order.side, price))
+            self.touched.add(price << 1 | order.side)
         self.events.append(Replaced(order, order.cum_qty, order.notional))
         return True
 
     # ------------------------------------------------------------------ matching
 
     def _crosses(self, side: int, price: int) -> bool:
-        best = self.book.best_price(1 - side)
+        best = (self.book.asks if side == BUY else self.book.bids).best
         if best is None:
             return False
-        return best <= price if side == BUY else best >= price
+        return best.price <= price if side == BUY else best.price >= price
 
     def _execute(self, order: SimOrder) -> None:
         """Match an aggressor, then rest, cancel or finish what is left."""
         book = self.book
         orders = self.orders
         events = self.events
-        touched = self.touched
+        prints = self._prints
         side = order.side
         opp = 1 - side
         is_buy = side == BUY
-        limit = None if order.ord_type in (MARKET, STOP) else order.price
+        book_side = book.asks if is_buy else book.bids
+        ord_type = order.ord_type
+        has_limit = False  # market and stop orders have none: no `int | None` in the loop
+        limit = 0
+        if ord_type not in (MARKET, STOP):
+            price = order.price
+            if price is not None:
+                has_limit = True
+                limit = price
         remaining = order.qty - order.cum_qty
         while remaining > 0:
-            best = book.best_price(opp)
-            if best is None:
+            level = book_side.best
+            if level is None:
                 break
-            if limit is not None and (best > limit if is_buy else best < limit):
+            best = level.price
+            if has_limit and (best > limit if is_buy else best < limit):
                 break
-            front_id, front_size = book.front_order(opp)  # type: ignore[misc]
-            qty = front_size if front_size < remaining else remaining
-            book.cancel(front_id, qty)
-            touched.add((opp, best))
-            remaining -= qty
-            self._match_seq += 1
-            match_id = self._match_seq
-            resting = orders[front_id]
-            resting.cum_qty += qty
-            resting.notional += best * qty
-            if resting.cum_qty >= resting.qty:
-                resting.status = FILLED
-                del orders[front_id]
-            else:
-                resting.status = PARTIAL
-            order.cum_qty += qty
-            order.notional += best * qty
-            order.status = FILLED if remaining == 0 else PARTIAL
-            events.append(
-                Fill(resting, best, qty, match_id, False, resting.cum_qty, resting.notional)
-            )
-            events.append(Fill(order, best, qty, match_id, True, order.cum_qty, order.notional))
-            events.append(Trade(best, qty, side, match_id))
+            self.touched.add(best << 1 | opp)
+            queue = level.orders  # order_id -> size in time priority; never empty on the book
+            while remaining > 0 and queue:
+                front_id, front_size = _first(queue)
+                qty = front_size if front_size < remaining else remaining
+                book.cancel(front_id, qty)  # the last lots of a level close it
+                remaining -= qty
+                self._match_seq += 1
+                match_id = self._match_seq
+                resting = orders[front_id]
+                resting.cum_qty += qty
+                resting.notional += best * qty
+                if resting.cum_qty >= resting.qty:
+                    resting.status = FILLED
+                    del orders[front_id]
+                else:
+                    resting.status = PARTIAL
+                order.cum_qty += qty
+                order.notional += best * qty
+                order.status = FILLED if remaining == 0 else PARTIAL
+                events.append(
+                    Fill(resting, best, qty, match_id, False, resting.cum_qty, resting.notional)
+                )
+                events.append(Fill(order, best, qty, match_id, True, order.cum_qty, order.notional))
+                events.append(Trade(best, qty, side, match_id))
+                prints.append(best)
             self.last_trade = best
-            self._prints.append(best)
         if remaining == 0:
             return
-        if limit is None or order.tif == IOC:
+        if not has_limit or order.tif == IOC:
             order.status = CANCELED
-            events.append(Canceled(order, "ioc" if limit is not None else "no_liquidity"))
+            events.append(Canceled(order, "ioc" if has_limit else "no_liquidity"))
             return
         book.add(order.order_id, side, limit, remaining)
         orders[order.order_id] = order
-        touched.add((side, limit))
+        self.touched.add(limit << 1 | side)
 
     # ------------------------------------------------------------------ replayed feeds
 
@@ -197,7 +231,7 @@ class MatchingEngine:
         ):
             return False
         self.orders[order.order_id] = order
-        self.touched.add((order.side, order.price))
+        self.touched.add(order.price << 1 | order.side)
         return True
 
     def fill_resting(self, order: SimOrder, qty: int) -> int:
@@ -208,7 +242,7 @@ class MatchingEngine:
         if qty <= 0:
             return 0
         self.book.cancel(order.order_id, qty)
-        self.touched.add((order.side, order.price))
+        self.touched.add(order.price << 1 | order.side)
         self._match_seq += 1
         order.cum_qty += qty
         order.notional += order.price * qty
@@ -272,7 +306,8 @@ class MatchingEngine:
         """Take the pending prints in sequence; each elected stop executes at once and its own
         prints join the end of the sequence."""
         prints = self._prints
-        if not (self._buy_stops or self._sell_stops):
+        buys, sells = self._buy_stops, self._sell_stops
+        if not (buys or sells):
             prints.clear()
             return
         rounds = 0
@@ -280,6 +315,8 @@ class MatchingEngine:
         while i < len(prints) and rounds < MAX_TRIGGER_ROUNDS:
             price = prints[i]
             i += 1
+            if not ((buys and buys[0][0] <= price) or (sells and -sells[0][0] >= price)):
+                continue  # reaches no stop (the test `_elected_by` starts with)
             for order in self._elected_by(price):
                 rounds += 1
                 del self.orders[order.order_id]

@@ -1,30 +1,35 @@
 """Orders as the simulated venue keeps them: integer ticks and lots, mutable in place.
 
 One slotted object per order and plain int codes keep the matching loop fast (no enum lookups on
-the hot path); the FIX layer maps these codes to and from tag values.
+the hot path); the FIX layer maps these codes to and from tag values.  Compiled with mypyc (see
+`bot._native`), `SimOrder` is a native class: its int fields are stored unboxed, and the
+constructor checks their types (a non-int quantity or price raises TypeError).
 """
 
 from __future__ import annotations
 
-BUY = 0  # same codes as bot.book.Side: BID=0, ASK=1
-SELL = 1
+from typing import Final
 
-MARKET = 1
-LIMIT = 2
-STOP = 3
-STOP_LIMIT = 4
+# `Final`: compiled (bot._native), `order.ord_type in (MARKET, STOP)` becomes int compares.
+BUY: Final = 0  # same codes as bot.book.Side: BID=0, ASK=1
+SELL: Final = 1
 
-DAY = 0
-GTC = 1
-IOC = 3
+MARKET: Final = 1
+LIMIT: Final = 2
+STOP: Final = 3
+STOP_LIMIT: Final = 4
+
+DAY: Final = 0
+GTC: Final = 1
+IOC: Final = 3
 
 # Order status, as FIX 4.4 OrdStatus (39) values.
-NEW = "0"
-PARTIAL = "1"
-FILLED = "2"
-CANCELED = "4"
-REJECTED = "8"
-PENDING_TRIGGER = "0"  # a stop waiting for its trigger is a working New order in FIX
+NEW: Final = "0"
+PARTIAL: Final = "1"
+FILLED: Final = "2"
+CANCELED: Final = "4"
+REJECTED: Final = "8"
+PENDING_TRIGGER: Final = "0"  # a stop waiting for its trigger is a working New order in FIX
 
 
 class SimOrder:

@@ -126,7 +126,7 @@ class ReplayFeed:
             oid = _real_id(order_id)
             where = book.get_order(oid)
             if where is not None:
-                engine.touched.add((where.side, where.price))
+                engine.touch(where.side, where.price)
                 book.cancel(oid, size if size > 0 else None)
                 if oid not in book:
                     engine.orders.pop(oid, None)
@@ -134,8 +134,8 @@ class ReplayFeed:
             oid = _real_id(order_id)
             where = book.get_order(oid)
             if where is not None and size > 0:
-                engine.touched.add((where.side, where.price))
-                engine.touched.add((where.side, price))
+                engine.touch(where.side, where.price)
+                engine.touch(where.side, price)
                 book.modify(oid, price, size)
                 order = engine.orders.get(oid)
                 if order is not None:
@@ -145,7 +145,7 @@ class ReplayFeed:
             for oid in [o for o in book.order_ids() if o < 0]:
                 where = book.get_order(oid)
                 if where is not None:
-                    engine.touched.add((where.side, where.price))
+                    engine.touch(where.side, where.price)
                 book.cancel(oid)
                 engine.orders.pop(oid, None)
         elif action == TRADE and size > 0:

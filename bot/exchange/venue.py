@@ -646,7 +646,7 @@ class Venue:
             published = self._published[key]
             if engine.touched:
                 book = engine.book
-                for side, price in sorted(engine.touched):
+                for side, price in engine.touched_levels():
                     new = book.level_size(side, price)
                     old = published.get((side, price), 0)
                     if new == old:

@@ -71,7 +71,9 @@ class ExecutionConfig:
     max_messages_per_s: int = 20  # per instrument
     stop_ack_timeout_ns: int = 2 * NS_PER_SECOND
     refusal_retry_ns: int = NS_PER_SECOND
-    skip_settled: bool = True  # False: re-examine every instrument on every sync (a reference)
+    # False: re-examine every instrument in full on every sync (the reference the fast paths,
+    # settled and idle instruments skipped, are tested against)
+    skip_settled: bool = True
 
 
 def _fields(order: Order) -> dict[str, Any]:
@@ -99,7 +101,8 @@ class ExecutionOutput:
 
     @property
     def orders_sent(self) -> int:
-        return sum(isinstance(c, SubmitOrder) for c in self.commands)
+        commands = self.commands
+        return sum(isinstance(c, SubmitOrder) for c in commands) if commands else 0
 
     def extend(self, other: ExecutionOutput) -> None:
         self.commands.extend(other.commands)
@@ -170,6 +173,8 @@ class ExecutionEngine:
     def next_deadline_ns(self, now_ns: int) -> int | None:
         """When the kernel should call `check_timeouts` (a stop's ack deadline, or room for a
         quote held back by the rate cap)."""
+        if not self.orders and not self._throttled:
+            return None  # nothing in flight, nothing held back
         times = [
             t.pending_since_ns + self.config.stop_ack_timeout_ns
             for t in self.orders.values()
@@ -345,6 +350,9 @@ class ExecutionEngine:
         return sorted({t.order.symbol for t in self.orders.values()} | self.portfolio.symbols())
 
     def _sync_symbol(self, symbol: str, now_ns: int, out: ExecutionOutput) -> None:
+        if self.config.skip_settled and self._idle(symbol, now_ns):
+            self._busy = False
+            return  # what follows would cross nothing, plan nothing, cancel and place nothing
         out.fills.extend(self.portfolio.cross(symbol, self._pending(symbol), now_ns))
         plan = self._plan(symbol, now_ns)
         self._busy = plan is not None  # a waiting plan's price moves with the mark
@@ -353,6 +361,14 @@ class ExecutionEngine:
         self._sync_quotes(symbol, now_ns, out, plan)
         if plan is not None:
             self._send_target(symbol, plan, now_ns, out)
+
+    def _idle(self, symbol: str, now_ns: int) -> bool:
+        """No order of ours in `symbol`, and the portfolio neither holds, quotes nor wants any
+        of it: no gap to cross, no plan, no stop, no quote (a sync is then a no-op)."""
+        for t in self.orders.values():
+            if t.order.symbol == symbol:
+                return False
+        return self.portfolio.idle(symbol, now_ns)
 
     def _live(self, symbol: str, *purposes: Purpose) -> list[Tracked]:
         return sorted(

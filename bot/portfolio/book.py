@@ -34,7 +34,12 @@ class SleeveBook:
 
     @property
     def position(self) -> int:
-        return self.sign * sum(lot.qty for lot in self.lots)
+        lots = self.lots
+        if not lots:
+            return 0
+        if len(lots) == 1:
+            return self.sign * lots[0].qty
+        return self.sign * sum(lot.qty for lot in lots)
 
     def apply(self, fill: Fill, stop_ticks: int | None, exchange_trade: bool = True) -> None:
         """Book one of the sleeve's fills; the part that opens carries `stop_ticks`.  An

@@ -242,6 +242,20 @@ class Portfolio:
     def net_target(self, symbol: str, now_ns: int) -> int:
         return sum(self.target_qty(s, symbol, now_ns) for s in self._holders(symbol))
 
+    def idle(self, symbol: str, now_ns: int) -> bool:
+        """No sleeve holds a lot of `symbol`, quotes it or has a non-zero effective target in
+        it: every gap is zero and the net target is zero."""
+        for (_, sym), book in self._books.items():
+            if sym == symbol and book.lots:
+                return False
+        for _, sym in self._quotes:
+            if sym == symbol:
+                return False
+        for sleeve, sym in self._targets:
+            if sym == symbol and self.target_qty(sleeve, sym, now_ns):
+                return False
+        return True
+
     def quotes(self, sleeve: str, symbol: str) -> Quotes | None:
         """The quotes to rest for the sleeve, None when pulled (off, held flat, never set)."""
         if symbol in self._flat or sleeve in self._off:

@@ -145,6 +145,11 @@ class RiskEngine:
     _unprotected_since: dict[str, datetime] = field(default_factory=dict)
     # request key -> (when, reason, book fingerprint) of the last request sent
     _requested: dict[str, tuple[datetime, str, tuple[Any, ...]]] = field(default_factory=dict)
+    # False: every evaluation takes the full path (the reference the fast paths are tested on)
+    fast_paths: bool = field(default=True, repr=False, compare=False)
+    # `limits.mark_jump` as an exact integer ratio, for the limits object it was taken from
+    _jump: tuple[int, int] | None = field(default=None, repr=False, compare=False)
+    _jump_for: RiskLimits | None = field(default=None, repr=False, compare=False)
 
     # ---- day lifecycle -------------------------------------------------------------------
 
@@ -203,9 +208,11 @@ class RiskEngine:
     # ---- measurements --------------------------------------------------------------------
 
     def unrealized_cents(self) -> int:
-        return sum(
-            pos.unrealized_cents(self.marks[sym]) for sym, pos in self.positions.items() if pos.lots
-        )
+        total = 0
+        for sym, pos in self.positions.items():
+            if pos.lots:
+                total += pos.unrealized_cents(self.marks[sym])
+        return total
 
     def day_net_cents(self) -> int:
         """The day's net P&L: realized + unrealized - fees (what Topstep's DLL watches)."""
@@ -218,12 +225,13 @@ class RiskEngine:
 
     def buffer_cents(self) -> int:
         """Room left before the nearer of the two safety lines."""
-        if self._day is None:
+        day = self._day
+        if day is None:
             return 0
-        day_room = self.day_net_cents() + self.limits.dll_safety_cents
-        account_room = (
-            self.equity_cents() - self._day.floor_cents - self.limits.mll_safety_margin_cents
-        )
+        net = self.day_net_cents()
+        day_room = net + self.limits.dll_safety_cents
+        equity = day.sod_balance_cents + net  # = equity_cents()
+        account_room = equity - day.floor_cents - self.limits.mll_safety_margin_cents
         return min(day_room, account_room)
 
     def worst_case_cents(self, extra: OrderRequest | None = None) -> int:
@@ -607,13 +615,26 @@ class RiskEngine:
         return self._evaluate(now)
 
     def _near(self, reference: int, price: int) -> bool:
-        band = max(abs(reference) * self.limits.mark_jump, Decimal(self.limits.mark_jump_min_ticks))
-        return abs(price - reference) <= band
+        """|price - reference| <= max(|reference| * mark_jump, mark_jump_min_ticks), in integers:
+        with mark_jump = p / q (q > 0), x <= max(a, b) is x <= b or x * q <= |reference| * p."""
+        limits = self.limits
+        if self._jump_for is not limits:
+            jump = limits.mark_jump
+            self._jump = jump.as_integer_ratio() if jump.is_finite() else None
+            self._jump_for = limits
+        moved = abs(price - reference)
+        if self._jump is None or not self.fast_paths:  # the Decimal rule as written
+            band = max(abs(reference) * limits.mark_jump, Decimal(limits.mark_jump_min_ticks))
+            return moved <= band
+        p, q = self._jump
+        return moved <= limits.mark_jump_min_ticks or moved * q <= abs(reference) * p
 
     def _accept_mark(self, symbol: str, price_ticks: int, now: datetime) -> None:
         self.marks[symbol] = price_ticks
-        self._pending_marks.pop(symbol, None)
-        self.unblock(f"mark:{symbol}", now)
+        if self._pending_marks:
+            self._pending_marks.pop(symbol, None)
+        if self.blocks:
+            self.unblock(f"mark:{symbol}", now)
 
     def on_clock(self, now: datetime) -> list[RiskAction]:
         """The time passed: cutoffs, closes and the protective-stop grace are judged here."""
@@ -651,6 +672,18 @@ class RiskEngine:
         """Flatten while flat is required and the book is not flat; protect positions past the
         grace.  Each request repeats at most once per `flatten_retry` for the same reason,
         unless the position or the working orders changed since it was last made."""
+        if (
+            self.fast_paths
+            and not self.working
+            and not self._unprotected_since
+            and not any(p.lots for p in self.positions.values())
+            and not any(key in self.blocks for key in _FLATTEN_BLOCKS)
+        ):
+            # Flat, no working order, no flatten block: protection has nothing to track, no
+            # instrument is held or worked, so the only reason to be flat is a state whose
+            # flatten is not needed while flat; nothing to protect.  The full path below
+            # returns [] with no side effect then.
+            return []
         actions: list[RiskAction] = []
         self._track_protection(now)
         found = self._flat_reason(now)
@@ -719,7 +752,8 @@ class RiskEngine:
     def _target_state(self) -> tuple[RiskState, str]:
         day = self._require_day()
         limits, rules = self.limits, self.limits.rules
-        net, equity, floor = self.day_net_cents(), self.equity_cents(), day.floor_cents
+        net = self.day_net_cents()
+        equity, floor = day.sod_balance_cents + net, day.floor_cents  # = equity_cents()
         if self.account_failed:
             return RiskState.HALTED, "account failed"
         if equity <= floor:

@@ -39,7 +39,10 @@ class Position:
     @property
     def qty(self) -> int:
         """Signed net position in contracts."""
-        return self.sign * sum(lot.qty for lot in self.lots)
+        lots = self.lots
+        if not lots:
+            return 0
+        return self.sign * sum(lot.qty for lot in lots)
 
     def unrealized_cents(self, mark_ticks: int) -> int:
         return sum(

@@ -205,3 +205,28 @@ def test_a_sleeve_failing_at_start_never_trades() -> None:
     record = run([Bad("b", lambda c, b, i: c.target("MES", 1, b.close - 10))], bars([20_000] * 6))
     assert record.kernel is not None
     assert "RuntimeError" in record.kernel.switched_off["b"] and record.kernel.fills == []
+
+
+def test_market_data_goes_to_the_sleeves_that_override_its_callback() -> None:
+    """The kernel skips the base class's empty callbacks (a fast path); a sleeve that overrides
+    one, in its class or on the instance, is called."""
+
+    class OnlyBars(Sleeve):
+        kind = "only-bars"
+
+        def on_bar(self, ctx: SleeveContext, bar: Bar) -> None: ...
+
+    plain, bars_only, patched = (
+        Sleeve("a", ("MES",)),
+        OnlyBars("b", ("MES",)),
+        Sleeve("c", ("MES",)),
+    )
+    patched.on_trade = lambda ctx, trade: None  # type: ignore[method-assign]
+    record = run([plain, bars_only, patched], bars([20_000, 20_001]))
+    kernel = record.kernel
+    assert kernel is not None
+    assert [s.name for s in kernel._subscribed("on_bar", "MES")] == ["b"]
+    assert [s.name for s in kernel._subscribed("on_trade", "MES")] == ["c"]
+    assert kernel._subscribed("on_book", "MES") == []
+    kernel.fast_paths = False
+    assert [s.name for s in kernel._subscribed("on_book", "MES")] == ["a", "b", "c"]

@@ -47,3 +47,18 @@ def test_holiday_window_is_not_tradable() -> None:
     assert not window.tradable and window.why_not
     open_day = SCHEDULE.window(date(2024, 3, 6))
     assert open_day.tradable and open_day.open_ns < open_day.cutoff_ns < open_day.close_ns
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0, max_value=365 * 24 * 3600))
+def test_day_span_holds_exactly_the_times_of_that_day(offset_s: int) -> None:
+    """The kernel's same-day shortcut: every time in [start, end) has the label of the time
+    asked about, the nanoseconds just outside do not."""
+    ts = to_nanos(START + timedelta(seconds=offset_s))
+    start, end = SessionSchedule(CAL).day_span_ns(ts)
+    day = CAL.trading_day(START + timedelta(seconds=offset_s))
+    fresh = SessionSchedule(CAL)  # no cache: each answer from the calendar's rule
+    assert start <= ts < end
+    assert fresh.day_of_ns(start) == day and SessionSchedule(CAL).day_of_ns(end - 1) == day
+    assert SessionSchedule(CAL).day_of_ns(start - 1) != day
+    assert SessionSchedule(CAL).day_of_ns(end) != day

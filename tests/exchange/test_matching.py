@@ -199,3 +199,15 @@ def test_a_stop_re_parked_at_the_same_price_triggers_once() -> None:
     eng.submit(limit(2, BUY, 101, 1))  # prints 101: elects the stop once
     assert [e.order.order_id for e in eng.events if isinstance(e, Triggered)] == [10]
     assert stop.cum_qty == 2
+
+
+def test_touched_levels_unpack_sorted_by_side_then_price() -> None:
+    eng = MatchingEngine()
+    eng.submit(limit(1, SELL, 101, 1))
+    eng.submit(limit(2, BUY, 99, 1))
+    eng.submit(limit(3, BUY, 100, 1))
+    eng.touch(SELL, -3)  # any int price packs and unpacks (negative included)
+    assert eng.touched_levels() == [(BUY, 99), (BUY, 100), (SELL, -3), (SELL, 101)]
+    eng.touched.clear()
+    eng.submit(SimOrder(4, SELL, MARKET, 2))
+    assert eng.touched_levels() == [(BUY, 99), (BUY, 100)]
