@@ -220,11 +220,14 @@ class TradingKernel:
     def _on_data_status(self, event: MarketDataStatus) -> list[Command]:
         key = f"market_data:{event.symbol}"
         now = to_datetime(event.ts_ns)
+        reason = event.reason or "market data unusable"
         if event.ok:
             self.risk.unblock(key, now)
         else:
-            self.risk.block(key, event.reason or "market data unusable", now)
-        return []
+            self.risk.block(key, reason, now)
+        return self._apply(
+            self.execution.set_market_data(event.symbol, event.ok, reason, event.ts_ns)
+        )
 
     def _subscribed(self, callback: str, symbol: str) -> list[Sleeve]:
         """The sleeves on `symbol` to call `callback` of (every one on the reference path)."""

@@ -142,6 +142,7 @@ class ExecutionEngine:
         self._halt: str | None = None
         self._stop_failed: dict[str, str] = {}
         self._throttled: set[str] = set()
+        self._stale: set[str] = set()  # instruments whose market data is unusable: no quotes
         self._version = 0  # bumped by every change to orders or halts
         self._busy = False  # the instrument being synced wants something not yet sent
         self._settled: dict[str, tuple[int, int, int, int]] = {}  # symbol -> versions, until
@@ -289,6 +290,20 @@ class ExecutionEngine:
             elif action.kind == ActionKind.PROTECT and action.symbol is not None:
                 out.extend(self.protect(action.symbol, action.reason, now_ns))
         return out
+
+    def set_market_data(self, symbol: str, ok: bool, reason: str, now_ns: int) -> ExecutionOutput:
+        """The instrument's market data became unusable (stale, gap, crossed) or usable again.
+        While it is unusable no quote rests there: a quote priced on a view the bot no longer
+        has would be picked off.  Positions keep their stops; targets are the risk engine's."""
+        if ok == (symbol not in self._stale):
+            return ExecutionOutput()
+        if ok:
+            self._stale.discard(symbol)
+        else:
+            self._stale.add(symbol)
+        self._log(now_ns, "execution.market_data", symbol=symbol, ok=ok, reason=reason)
+        self._version += 1  # the symbol's wanted state changed: never skip it as settled
+        return self.sync(now_ns, [symbol])
 
     def protect(self, symbol: str, reason: str, now_ns: int) -> ExecutionOutput:
         """The risk engine sees lots of `symbol` without a working stop: place the stops now
@@ -654,7 +669,7 @@ class ExecutionEngine:
     ) -> QuoteSide | None:
         """The quote that may rest: none against a held position, none that crosses another
         own order or the target order about to go, size within the sleeve's max contracts."""
-        if want is None or (net and side * net < 0):
+        if want is None or (net and side * net < 0) or symbol in self._stale:
             return None
         alloc = self.portfolio.allocations.get(sleeve)
         cap = alloc.max_contracts if alloc is not None else 0

@@ -142,3 +142,21 @@ def test_quote_replace_refused_by_risk_cancels_the_quote_with_the_reason() -> No
     refused = [u for s, u in rig.updates if s == "b" and u.status == "refused"]
     assert refused and "MES book stale" in refused[0].reason
     assert [o for o in rig.venue.working.values() if o.purpose == Purpose.QUOTE] == []
+
+
+def test_quotes_are_pulled_while_market_data_is_unusable_and_come_back_after() -> None:
+    """A quote priced on a view the bot no longer has would be picked off: stale data pulls
+    every quote of the instrument; usable data puts the sleeve's wanted quotes back."""
+    rig = Rig()
+    rig.quote("b", 19_998, 20_002)
+    resting = [o for o in rig.venue.working.values() if o.purpose == Purpose.QUOTE]
+    assert len(resting) == 2
+    rig.run(rig.engine.set_market_data("MES", False, "no data for 10 s", rig.tick()))
+    assert not [o for o in rig.venue.working.values() if o.purpose == Purpose.QUOTE]
+    rig.quote("b", 19_997, 20_003)  # the sleeve re-quotes: still withheld
+    assert not [o for o in rig.venue.working.values() if o.purpose == Purpose.QUOTE]
+    rig.run(rig.engine.set_market_data("MES", True, "", rig.tick()))
+    back = sorted(
+        o.price_ticks or 0 for o in rig.venue.working.values() if o.purpose == Purpose.QUOTE
+    )
+    assert back == [19_997, 20_003]
