@@ -284,6 +284,7 @@ class LiveProcess:
                 log_event(log, "live.risk_restored", state=snapshot.get("state"),
                           day=(snapshot.get("day") or {}).get("day"))  # fmt: skip
                 self._apply_reconcile_fills(kernel)
+                self._clear_settled_blocks(kernel)
             except ValueError as exc:
                 log_event(log, "live.risk_snapshot_refused", logging.ERROR, error=str(exc))
                 kernel.risk.block("journal", f"risk snapshot refused: {exc}", self._now_dt())
@@ -332,6 +333,19 @@ class LiveProcess:
             log_event(log, "live.reconcile_mismatch", logging.WARNING, positions=left)
             risk.positions = {}
         risk.drain_events()
+
+    def _clear_settled_blocks(self, kernel: TradingKernel) -> None:
+        """The snapshot's blocks belonged to the previous run (its shutdown, its feed, its
+        stops, its unexplained fills); reconciliation has since made the venue flat with
+        nothing working, so they are settled.  Halts are states, not blocks: they stay."""
+        risk = kernel.risk
+        cleared = sorted(risk.blocks)
+        now = self._now_dt()
+        for key in cleared:
+            risk.unblock(key, now)
+        if cleared:
+            self._journal("reconcile.blocks_cleared", {"keys": cleared})
+            log_event(log, "live.blocks_cleared", keys=cleared)
 
     def _now_dt(self) -> Any:
         return to_datetime(self.clock.now_ns())

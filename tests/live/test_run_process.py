@@ -92,6 +92,12 @@ def test_sigterm_flattens_and_exits_zero(tmp_path: Path) -> None:
         assert data["running"] is False
         assert data["positions"] == {}
         assert data["process"] == "stopped"
+        # a clean stop's blocks (its shutdown) do not outlive it: the next run trades
+        again = start_bot(tmp_path / "state", port, "--synthetic")
+        before = again.journal_count("order.sent")
+        again.wait(lambda: again.journal_count("order.sent") > before, 30, "an order after restart")
+        again.signal(signal.SIGTERM)
+        assert again.finish()[0] == 0
     finally:
         server.stop(logout_wait_s=1.0)
 
