@@ -6,7 +6,6 @@ the top of book at every F_LAST, the final book in full and the state must be id
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import pytest
 
 from bot import _native
 from bot.config import load_settings
+from tests.compiled_paths import run_dump
 from tests.conftest import REPO
 
 DUMP = Path(__file__).with_name("replay_dump.py")
@@ -29,20 +29,7 @@ def _mbo_files() -> list[Path]:
 
 
 def _replay(path: Path, *, pure: bool) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if k != _native.PURE_ENV}
-    if pure:
-        env[_native.PURE_ENV] = "1"
-    out = subprocess.run(
-        [sys.executable, str(DUMP), str(path)],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    )
-    result: dict[str, Any] = json.loads(out.stdout)
-    return result
+    return run_dump(DUMP, str(path), pure=pure)
 
 
 def test_pure_python_is_importable_on_demand() -> None:

@@ -8,36 +8,19 @@ book (each level's queue in priority order) must be identical.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot import _native
-from tests.conftest import REPO
+from tests.compiled_paths import run_dump
 
 DUMP = Path(__file__).with_name("matching_dump.py")
 
 
 def _run(n: int, seed: int, *, pure: bool) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if k != _native.PURE_ENV}
-    if pure:
-        env[_native.PURE_ENV] = "1"
-    out = subprocess.run(
-        [sys.executable, str(DUMP), str(n), str(seed)],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    )
-    result: dict[str, Any] = json.loads(out.stdout)
-    return result
+    return run_dump(DUMP, str(n), str(seed), pure=pure)
 
 
 def test_the_matching_engine_is_in_the_compiled_core() -> None:
