@@ -107,6 +107,7 @@ class TradingKernel:
         self.fast_paths = True  # False: every event takes the full path (the reference)
         self._log_sink = log_sink
         self._risk_sink = risk_sink
+        self._named = {s.name: s for s in sleeves}  # fills and timers name their sleeve
         self._contexts = {s.name: KernelContext(self, s.name) for s in sleeves}
         self._by_symbol: dict[str, list[Sleeve]] = {}
         for sleeve in sleeves:
@@ -355,10 +356,7 @@ class TradingKernel:
     # ---- sleeves -----------------------------------------------------------------------------
 
     def _sleeve(self, name: str) -> Sleeve | None:
-        for sleeve in self.sleeves:
-            if sleeve.name == name:
-                return sleeve
-        return None
+        return self._named.get(name)
 
     def _call(self, sleeve: Sleeve, method: Callable[..., None], *args: Any) -> None:
         """Run one callback, isolated: a sleeve that raises is switched off, the rest go on."""
