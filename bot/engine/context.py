@@ -52,6 +52,15 @@ class KernelContext:
     def risk_budget_cents(self) -> int:
         return self._k.portfolio.budget_cents(self.sleeve, self._k.risk.buffer_cents())
 
+    def account_position(self, symbol: str) -> int:
+        return self._k.portfolio.net_position(symbol)
+
+    def signal(self, name: str) -> str | None:
+        return self._k.signals.get(name)
+
+    def publish(self, name: str, value: str) -> None:
+        self._k.signals[name] = value
+
     def target(
         self,
         symbol: str,

@@ -104,6 +104,7 @@ class TradingKernel:
         self.orders_sent = 0
         self.refusals: dict[str, int] = {}
         self.risk_event_counts: dict[str, int] = {}
+        self.signals: dict[str, str] = {}  # published by sleeves (`SleeveContext.publish`)
         self.fast_paths = True  # False: every event takes the full path (the reference)
         self._log_sink = log_sink
         self._risk_sink = risk_sink

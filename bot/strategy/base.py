@@ -87,6 +87,18 @@ class SleeveContext(Protocol):
     def risk_budget_cents(self) -> int:
         """This sleeve's share of the risk engine's remaining buffer (its allocation)."""
 
+    def account_position(self, symbol: str) -> int:
+        """The whole account's net position in `symbol` (all sleeves), e.g. for a hedge."""
+
+    def signal(self, name: str) -> str | None:
+        """The latest value another sleeve published under `name` (None if never published).
+
+        The one channel between sleeves: e.g. the tail hedge publishes `regime` ("calm" or
+        "shock") and the market maker stands aside in a shock."""
+
+    def publish(self, name: str, value: str) -> None:
+        """Publish a signal; every sleeve reads the latest value from its next callback on."""
+
     # ---- intents: the sleeve's answer -------------------------------------------------------
 
     def target(

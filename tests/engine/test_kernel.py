@@ -230,3 +230,20 @@ def test_market_data_goes_to_the_sleeves_that_override_its_callback() -> None:
     assert kernel._subscribed("on_book", "MES") == []
     kernel.fast_paths = False
     assert [s.name for s in kernel._subscribed("on_book", "MES")] == ["a", "b", "c"]
+
+
+def test_a_published_signal_and_the_account_position_reach_the_other_sleeves() -> None:
+    seen: list[tuple[str | None, int]] = []
+
+    def hedge(ctx: SleeveContext, bar: Bar, i: int) -> None:
+        if i == 3:
+            ctx.publish("regime", "shock")
+
+    def trader(ctx: SleeveContext, bar: Bar, i: int) -> None:
+        if i == 1:
+            ctx.target("MES", 1, bar.close - 20)
+        seen.append((ctx.signal("regime"), ctx.account_position("MES")))
+
+    run([Scripted("hedge", hedge), Scripted("trader", trader)], bars([20_000] * 6))
+    assert [s for s, _ in seen] == [None, None, None, "shock", "shock", "shock"]
+    assert seen[0][1] == 0 and seen[3][1] == 1  # the account holds what the trader asked for

@@ -21,6 +21,8 @@ class RecordingContext:
     books: dict[str, PriceBook] = field(default_factory=dict)
     intents: list[Intent] = field(default_factory=list)
     logs: list[str] = field(default_factory=list)
+    account: dict[str, int] = field(default_factory=dict)
+    signals: dict[str, str] = field(default_factory=dict)
 
     def now_ns(self) -> int:
         return self.now
@@ -45,6 +47,15 @@ class RecordingContext:
 
     def risk_budget_cents(self) -> int:
         return 50_000
+
+    def account_position(self, symbol: str) -> int:
+        return self.account.get(symbol, self.positions.get(symbol, 0))
+
+    def signal(self, name: str) -> str | None:
+        return self.signals.get(name)
+
+    def publish(self, name: str, value: str) -> None:
+        self.signals[name] = value
 
     def target(
         self,
