@@ -55,21 +55,39 @@ def register(commands: Subparsers, bench: Subparsers) -> None:
     sub = research.add_subparsers(dest="study", metavar="STUDY", required=True)
 
     wf = sub.add_parser("walkforward", help="parameters chosen in-sample, judged out-of-sample")
-    wf.add_argument("--data", type=Path, default=None,
-                    help=f"LEAN hourly bar zip (MARKET_DATA_DIR/{DEFAULT_DATA})")  # fmt: skip
+    wf.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help=f"LEAN hourly bar zip (MARKET_DATA_DIR/{DEFAULT_DATA})",
+    )
     wf.add_argument("--train-years", type=positive_int, default=2, help="training years (2)")
-    wf.add_argument("--years", type=_years, default=None, metavar="Y1-Y2",
-                    help="only these calendar years of the data (all)")  # fmt: skip
-    wf.add_argument("--warmup-days", type=positive_int, default=60,
-                    help="calendar days of bars before each window, not counted (60)")  # fmt: skip
+    wf.add_argument(
+        "--years",
+        type=_years,
+        default=None,
+        metavar="Y1-Y2",
+        help="only these calendar years of the data (all)",
+    )
+    wf.add_argument(
+        "--warmup-days",
+        type=positive_int,
+        default=60,
+        help="calendar days of bars before each window, not counted (60)",
+    )
     wf.add_argument("--jobs", type=positive_int, default=1, help="worker processes (1)")
     wf.add_argument("--out", type=Path, default=None, help="write tables, CSVs and charts here")
     wf.add_argument("--json", action="store_true", help="print the summary as JSON")
     wf.set_defaults(handler=run_walkforward)
 
     hedge = sub.add_parser("hedge", help="the book with and without the tail hedge")
-    hedge.add_argument("--walkforward", type=Path, required=True, metavar="DIR",
-                       help="a `research walkforward --out` directory")  # fmt: skip
+    hedge.add_argument(
+        "--walkforward",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="a `research walkforward --out` directory",
+    )
     hedge.add_argument("--shocks", type=positive_int, default=30, help="synthetic shocks (30)")
     hedge.add_argument("--seed", type=positive_int, default=1, help="first scenario seed (1)")
     hedge.add_argument("--out", type=Path, default=None, help="write hedge.json and a chart")
@@ -77,8 +95,13 @@ def register(commands: Subparsers, bench: Subparsers) -> None:
     hedge.set_defaults(handler=run_hedge)
 
     acct = sub.add_parser("account", help="the out-of-sample book through the Monte Carlo")
-    acct.add_argument("--walkforward", type=Path, required=True, metavar="DIR",
-                      help="a `research walkforward --out` directory")  # fmt: skip
+    acct.add_argument(
+        "--walkforward",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="a `research walkforward --out` directory",
+    )
     acct.add_argument("--paths", type=positive_int, default=20_000, help="paths (20,000)")
     acct.add_argument("--seed", type=positive_int, default=1, help="seed (1)")
     acct.add_argument("--scale", default="0.5,1,2,3,4,5", help="size factors (0.5,1,2,3,4,5)")
@@ -119,7 +142,12 @@ def run_walkforward(args: argparse.Namespace, settings: Settings) -> int:
     from bot.marketdata.errors import MarketDataError
     from bot.research import report
     from bot.research.book import BarBook
-    from bot.research.walkforward import CoreEvaluator, make_folds, walk_forward_parallel, year_bounds
+    from bot.research.walkforward import (
+        CoreEvaluator,
+        make_folds,
+        walk_forward_parallel,
+        year_bounds,
+    )
     from bot.rules.profiles import rules_from_settings
 
     started = time.perf_counter()
@@ -160,14 +188,16 @@ def run_walkforward(args: argparse.Namespace, settings: Settings) -> int:
     }
     elapsed = time.perf_counter() - started
     if out is not None:
-        _write_walkforward(out, wf, document, elapsed, book.runs)
+        _write_walkforward(out, wf, document, elapsed)
     if args.json:
         print(json.dumps(document, indent=2))
     else:
         first, last = wf.folds[0].fold, wf.folds[-1].fold
-        print(f"walk-forward on {path.name} ({report.PROXY}): {len(wf.folds)} folds, train "
-              f"{args.train_years} y, test years {first.test_year}-{last.test_year}; "
-              "in-sample = each fold's last training year, out-of-sample = its test year")  # fmt: skip
+        print(
+            f"walk-forward on {path.name} ({report.PROXY}): {len(wf.folds)} folds, train "
+            f"{args.train_years} y, test years {first.test_year}-{last.test_year}; "
+            "in-sample = each fold's last training year, out-of-sample = its test year"
+        )
         print(report.table_text(document["side_by_side"]))
         print()
         print(report.folds_text(document["folds"]))
@@ -178,20 +208,22 @@ def run_walkforward(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _write_walkforward(
-    out: Path, wf: Any, document: dict[str, Any], elapsed: float, runs: int
-) -> None:
+def _write_walkforward(out: Path, wf: Any, document: dict[str, Any], elapsed: float) -> None:
     from bot.research import charts, report
+    from bot.research.sleeves_toml import render
 
     _write(out / "summary.json", json.dumps(document, indent=2) + "\n")
     _write(out / CHOSEN, json.dumps(document["chosen"], indent=2) + "\n")
+    label = f"{Path(document['data']).name}, {report.PROXY}"
+    _write(out / "sleeves.toml", render(document["chosen"], label, len(wf.folds)))
     _write(out / OOS_DAILY, report.daily_text(wf.stitched_oos()))
     _write(out / OOS_NO_HEDGE, report.daily_text(wf.stitched_oos(hedge=False)))
     _write(out / IS_DAILY, report.daily_text(wf.stitched_is()))
-    _write(out / "timing.json", json.dumps({"elapsed_s": round(elapsed, 1), "runs": runs}) + "\n")
+    _write(out / "timing.json", json.dumps({"elapsed_s": round(elapsed, 1)}) + "\n")
     title = f"Walk-forward, bar sleeves ({report.PROXY})"
-    charts.equity_chart(wf.stitched_is(), wf.stitched_oos(), wf.stitched_oos(hedge=False),
-                        title, out / "equity.png")  # fmt: skip
+    charts.equity_chart(
+        wf.stitched_is(), wf.stitched_oos(), wf.stitched_oos(hedge=False), title, out / "equity.png"
+    )
 
 
 # ------------------------------------------------------------------------- shared readers
@@ -262,8 +294,15 @@ def run_hedge(args: argparse.Namespace, settings: Settings) -> int:
         b = [d for d in without if first <= d.day <= last]
         if not a:
             continue
-        crises.append({"window": name, "first": first.isoformat(), "last": last.isoformat(),
-                       "with_hedge": _days_metrics(a, dll), "without_hedge": _days_metrics(b, dll)})  # fmt: skip
+        crises.append(
+            {
+                "window": name,
+                "first": first.isoformat(),
+                "last": last.isoformat(),
+                "with_hedge": _days_metrics(a, dll),
+                "without_hedge": _days_metrics(b, dll),
+            }
+        )
     specs = _chosen_specs(folder)
     hedged = [s.name for s in specs if s.kind == "tail_hedge"]
     base = [s for s in specs if s.kind != "tail_hedge"]
@@ -276,16 +315,27 @@ def run_hedge(args: argparse.Namespace, settings: Settings) -> int:
         window = Window(days[60], days[-1])
         span = (days[shock_at], days[min(len(days) - 1, shock_at + sc.shock_days + 5)])
         seg_h, seg_n = book.run(specs, window), book.run(base, window)
-        rows.append({"seed": seed, "direction": sc.direction, "shock_days": sc.shock_days,
-                     "with_hedge": _seg_metrics(seg_h.between(*span)),
-                     "without_hedge": _seg_metrics(seg_n.between(*span))})  # fmt: skip
+        rows.append(
+            {
+                "seed": seed,
+                "direction": sc.direction,
+                "shock_days": sc.shock_days,
+                "with_hedge": _seg_metrics(seg_h.between(*span)),
+                "without_hedge": _seg_metrics(seg_n.between(*span)),
+            }
+        )
     synthetic = _shock_summary(rows)
     document = {
         "walkforward": str(folder),
         "hedge_sleeves": hedged,
         "crises_out_of_sample": crises,
-        "synthetic": {"scenarios": len(rows), "first_seed": args.seed, "summary": synthetic,
-                      "window": "shock day to 5 days after the shock ends", "runs": rows},  # fmt: skip
+        "synthetic": {
+            "scenarios": len(rows),
+            "first_seed": args.seed,
+            "summary": synthetic,
+            "window": "shock day to 5 days after the shock ends",
+            "runs": rows,
+        },
     }
     elapsed = time.perf_counter() - started
     if out is not None:
@@ -296,13 +346,20 @@ def run_hedge(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print("the book with and without the tail hedge, crisis windows out-of-sample:")
         print(crisis_text(crises))
-        print(f"\n{len(rows)} synthetic shocks (seeds {args.seed}..{args.seed + len(rows) - 1}), "
-              "shock day to 5 days after:")  # fmt: skip
-        for key, label in (("worst_day", "worst day"), ("max_drawdown", "max drawdown"),
-                           ("net_pnl", "net P&L")):  # fmt: skip
+        print(
+            f"\n{len(rows)} synthetic shocks (seeds {args.seed}..{args.seed + len(rows) - 1}), "
+            "shock day to 5 days after:"
+        )
+        for key, label in (
+            ("worst_day", "worst day"),
+            ("max_drawdown", "max drawdown"),
+            ("net_pnl", "net P&L"),
+        ):
             s = synthetic[key]
-            print(f"  {label:<13} median with hedge {_usd(s['median_with'])}, without "
-                  f"{_usd(s['median_without'])}; hedge better in {s['hedge_better']} of {len(rows)}")  # fmt: skip
+            print(
+                f"  {label:<13} median with hedge {_usd(s['median_with'])}, without "
+                f"{_usd(s['median_without'])}; hedge better in {s['hedge_better']} of {len(rows)}"
+            )
         print(f"\n{elapsed:.0f} s" + (f"; files in {out}" if out else ""))
     return 0
 
@@ -333,8 +390,11 @@ def _shock_summary(rows: list[dict[str, Any]]) -> dict[str, dict[str, float | in
         a = [r["with_hedge"][key] for r in rows]
         b = [r["without_hedge"][key] for r in rows]
         wins = sum(1 for x, y in zip(a, b, strict=True) if x != y and better(x, y) == x)
-        summary[key] = {"median_with": statistics.median(a), "median_without": statistics.median(b),
-                        "hedge_better": wins}  # fmt: skip
+        summary[key] = {
+            "median_with": statistics.median(a),
+            "median_without": statistics.median(b),
+            "hedge_better": wins,
+        }
     return summary
 
 
@@ -346,9 +406,12 @@ def _hedge_chart(out: Path, crises: list[dict[str, Any]], synthetic: dict[str, A
     without = [c["without_hedge"]["max_drawdown"] for c in crises]
     with_h.append(synthetic["max_drawdown"]["median_with"])
     without.append(synthetic["max_drawdown"]["median_without"])
-    bars_chart(labels, {"with hedge": with_h, "without hedge": without},
-               "max drawdown of the book, out-of-sample crises and synthetic shocks",
-               out / "hedge.png")  # fmt: skip
+    bars_chart(
+        labels,
+        {"with hedge": with_h, "without hedge": without},
+        "max drawdown of the book, out-of-sample crises and synthetic shocks",
+        out / "hedge.png",
+    )
 
 
 # ------------------------------------------------------------------------- account
@@ -387,13 +450,18 @@ def run_account(args: argparse.Namespace, settings: Settings) -> int:
         "seed": args.seed,
         "bootstrap": args.bootstrap,
         "factors": [
-            {"scale": f, "p_target": round(s.p_target, 4), "p_breach": round(s.p_mll_breach, 4),
-             "median_profit": round(s.median_profit / 100, 2),
-             "p5_profit": round(s.p5_profit / 100, 2), "p95_profit": round(s.p95_profit / 100, 2),
-             "median_days_to_target": s.median_days_to_target,
-             "mean_dll_days": round(s.mean_dll_days, 2)}
+            {
+                "scale": f,
+                "p_target": round(s.p_target, 4),
+                "p_breach": round(s.p_mll_breach, 4),
+                "median_profit": round(s.median_profit / 100, 2),
+                "p5_profit": round(s.p5_profit / 100, 2),
+                "p95_profit": round(s.p95_profit / 100, 2),
+                "median_days_to_target": s.median_days_to_target,
+                "mean_dll_days": round(s.mean_dll_days, 2),
+            }
             for f, s in study.factors
-        ],  # fmt: skip
+        ],
         "largest_scale_with_breach_at_most_2pct": study.recommended,
         "max_breach": MAX_BREACH,
         "correlation": {
@@ -418,21 +486,29 @@ def run_account(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _print_account(document: dict[str, Any], elapsed: float, out: Path | None) -> None:
-    print(f"account Monte Carlo ({document['account']}, {document['paths']:,} paths x "
-          f"{document['horizon_days']} days, target {_usd(document['target'])}, seed "
-          f"{document['seed']}, {document['bootstrap']}) on {document['history_days']} "
-          f"out-of-sample days {document['first_day']}..{document['last_day']}")  # fmt: skip
+    print(
+        f"account Monte Carlo ({document['account']}, {document['paths']:,} paths x "
+        f"{document['horizon_days']} days, target {_usd(document['target'])}, seed "
+        f"{document['seed']}, {document['bootstrap']}) on {document['history_days']} "
+        f"out-of-sample days {document['first_day']}..{document['last_day']}"
+    )
     print(f"{'scale':>6}{'P(target)':>11}{'P(breach)':>11}{'median':>10}{'p5':>10}{'p95':>10}")
     for row in document["factors"]:
-        print(f"{row['scale']:>6g}{row['p_target']:>11.2%}{row['p_breach']:>11.2%}"
-              f"{_usd(row['median_profit']):>10}{_usd(row['p5_profit']):>10}"
-              f"{_usd(row['p95_profit']):>10}")  # fmt: skip
+        print(
+            f"{row['scale']:>6g}{row['p_target']:>11.2%}{row['p_breach']:>11.2%}"
+            f"{_usd(row['median_profit']):>10}{_usd(row['p5_profit']):>10}"
+            f"{_usd(row['p95_profit']):>10}"
+        )
     rec = document["largest_scale_with_breach_at_most_2pct"]
     print(f"largest scale with P(breach) <= 2%: {rec if rec is not None else 'none tried'}")
     corr = document["correlation"]
-    print("daily P&L correlation, out-of-sample: " + ", ".join(
-        f"{a}/{b} {corr['matrix'][i][j]}"
-        for i, a in enumerate(corr["sleeves"]) for j, b in enumerate(corr["sleeves"]) if j > i
-    ))  # fmt: skip
+    print(
+        "daily P&L correlation, out-of-sample: "
+        + ", ".join(
+            f"{a}/{b} {corr['matrix'][i][j]}"
+            for i, a in enumerate(corr["sleeves"])
+            for j, b in enumerate(corr["sleeves"])
+            if j > i
+        )
+    )
     print(f"{elapsed:.1f} s" + (f"; files in {out}" if out else ""))
-

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from datetime import date
 from itertools import accumulate
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
@@ -16,8 +18,9 @@ from bot.research.book import Segment
 _DOLLARS = FuncFormatter(lambda value, _pos: f"${value:,.0f}")
 
 
-def _curve(days: Sequence[date], cents: Sequence[int]) -> tuple[list[date], list[float]]:
-    return list(days), [c / 100 for c in accumulate(cents)]
+def _curve(days: Sequence[date], cents: Sequence[int]) -> tuple[Any, Any]:
+    """x (dates) and y (cumulative dollars) as numpy arrays for matplotlib."""
+    return np.array(days, dtype="datetime64[D]"), np.array([c / 100 for c in accumulate(cents)])
 
 
 def equity_chart(
@@ -37,8 +40,13 @@ def equity_chart(
         axes.plot(*_curve(days, seg.net()), color="black", linewidth=1.8, label="book")
         if seg is out_of_sample:
             nh_days = [d.day for d in no_hedge_oos.days]
-            axes.plot(*_curve(nh_days, no_hedge_oos.net()), color="grey", linestyle="--",
-                      linewidth=1.2, label="book without hedge")  # fmt: skip
+            axes.plot(
+                *_curve(nh_days, no_hedge_oos.net()),
+                color="grey",
+                linestyle="--",
+                linewidth=1.2,
+                label="book without hedge",
+            )
         axes.axhline(0, color="black", linewidth=0.5)
         axes.set_title(label, fontsize=10)
         axes.yaxis.set_major_formatter(_DOLLARS)

@@ -89,7 +89,5 @@ def score(daily_cents: list[int]) -> float:
 def describe(params: BaseModel) -> str:
     """The parameters that differ from the kind's defaults, `k=v` joined (for tables)."""
     defaults = type(params)()
-    parts = [
-        f"{k}={v}" for k, v in params.model_dump().items() if getattr(defaults, k) != v
-    ]
+    parts = [f"{k}={v}" for k, v in params.model_dump().items() if getattr(defaults, k) != v]
     return ",".join(parts) or "defaults"

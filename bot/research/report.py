@@ -47,38 +47,54 @@ def side_by_side(wf: WalkForward, dll_cents: int) -> list[dict[str, Any]]:
     is_nh, oos_nh = wf.stitched_is(hedge=False), wf.stitched_oos(hedge=False)
     rows: list[dict[str, Any]] = []
     for name in oos.sleeves:
-        rows.append(_row(name, sleeve_metrics(is_, name, dll_cents),
-                         sleeve_metrics(oos, name, dll_cents)))  # fmt: skip
-    rows.append(_row(BOOK, sleeve_metrics(is_, None, dll_cents),
-                     sleeve_metrics(oos, None, dll_cents)))  # fmt: skip
-    rows.append(_row(NO_HEDGE, sleeve_metrics(is_nh, None, dll_cents),
-                     sleeve_metrics(oos_nh, None, dll_cents)))  # fmt: skip
+        rows.append(
+            _row(name, sleeve_metrics(is_, name, dll_cents), sleeve_metrics(oos, name, dll_cents))
+        )
+    rows.append(
+        _row(BOOK, sleeve_metrics(is_, None, dll_cents), sleeve_metrics(oos, None, dll_cents))
+    )
+    rows.append(
+        _row(
+            NO_HEDGE,
+            sleeve_metrics(is_nh, None, dll_cents),
+            sleeve_metrics(oos_nh, None, dll_cents),
+        )
+    )
     return rows
 
 
 def _row(name: str, in_sample: Metrics, out_of_sample: Metrics) -> dict[str, Any]:
-    return {"sleeve": name, "in_sample": in_sample.as_dict(), "out_of_sample": out_of_sample.as_dict()}
+    return {
+        "sleeve": name,
+        "in_sample": in_sample.as_dict(),
+        "out_of_sample": out_of_sample.as_dict(),
+    }
 
 
 def fold_rows(wf: WalkForward) -> list[dict[str, Any]]:
     rows = []
     for f in wf.folds:
-        oos = measure(f.out_of_sample.net(), f.out_of_sample.lows(), f.out_of_sample.dll_days(),
-                      f.out_of_sample.trades())  # fmt: skip
-        ins = measure(f.in_sample.net(), f.in_sample.lows(), f.in_sample.dll_days(),
-                      f.in_sample.trades())  # fmt: skip
-        rows.append({
-            "test_year": f.fold.test_year,
-            "train_years": list(f.fold.train_years),
-            "choices": {
-                g.name: describe(g.candidates[f.choices[g.name]]) for g in wf.grids
-            },
-            "choice_index": dict(f.choices),
-            "train_scores": {k: [round(v, 3) for v in vs] for k, vs in f.scores.items()},
-            "in_sample": ins.as_dict(),
-            "out_of_sample": oos.as_dict(),
-            "account_failed_out_of_sample": f.out_of_sample.account_failed,
-        })  # fmt: skip
+        oos = measure(
+            f.out_of_sample.net(),
+            f.out_of_sample.lows(),
+            f.out_of_sample.dll_days(),
+            f.out_of_sample.trades(),
+        )
+        ins = measure(
+            f.in_sample.net(), f.in_sample.lows(), f.in_sample.dll_days(), f.in_sample.trades()
+        )
+        rows.append(
+            {
+                "test_year": f.fold.test_year,
+                "train_years": list(f.fold.train_years),
+                "choices": {g.name: describe(g.candidates[f.choices[g.name]]) for g in wf.grids},
+                "choice_index": dict(f.choices),
+                "train_scores": {k: [round(v, 3) for v in vs] for k, vs in f.scores.items()},
+                "in_sample": ins.as_dict(),
+                "out_of_sample": oos.as_dict(),
+                "account_failed_out_of_sample": f.out_of_sample.account_failed,
+            }
+        )
     return rows
 
 
@@ -90,11 +106,15 @@ def crisis_rows(wf: WalkForward) -> list[dict[str, Any]]:
         a, b = with_h.between(first, last), without.between(first, last)
         if not a.days:
             continue
-        rows.append({
-            "window": name, "first": first.isoformat(), "last": last.isoformat(),
-            "with_hedge": measure(a.net(), a.lows(), a.dll_days(), a.trades()).as_dict(),
-            "without_hedge": measure(b.net(), b.lows(), b.dll_days(), b.trades()).as_dict(),
-        })  # fmt: skip
+        rows.append(
+            {
+                "window": name,
+                "first": first.isoformat(),
+                "last": last.isoformat(),
+                "with_hedge": measure(a.net(), a.lows(), a.dll_days(), a.trades()).as_dict(),
+                "without_hedge": measure(b.net(), b.lows(), b.dll_days(), b.trades()).as_dict(),
+            }
+        )
     return rows
 
 
@@ -120,10 +140,11 @@ def chosen(wf: WalkForward) -> dict[str, Any]:
                 "params": grid.candidates[last.choices[grid.name]].model_dump(),
             },
             "most_often": {
-                "times": times, "of": len(wf.folds),
+                "times": times,
+                "of": len(wf.folds),
                 "params": grid.candidates[top].model_dump(),
             },
-        }  # fmt: skip
+        }
     return out
 
 
@@ -140,8 +161,10 @@ def _money(value: float) -> str:
 
 
 def table_text(rows: Sequence[dict[str, Any]]) -> str:
-    head = (f"{'sleeve':<19}{'':>3}{'net P&L':>10}{'per yr':>9}{'Sharpe':>8}{'worst day':>11}"
-            f"{'max DD':>9}{'DLL d':>7}{'trades':>8}")  # fmt: skip
+    head = (
+        f"{'sleeve':<19}{'':>3}{'net P&L':>10}{'per yr':>9}{'Sharpe':>8}{'worst day':>11}"
+        f"{'max DD':>9}{'DLL d':>7}{'trades':>8}"
+    )
     lines = [head]
     for row in rows:
         for tag, key in (("IS", "in_sample"), ("OOS", "out_of_sample")):

@@ -63,9 +63,7 @@ class WalkForward:
     grids: tuple[SleeveGrid, ...] = GRIDS
 
     def stitched_oos(self, hedge: bool = True) -> Segment:
-        return concat(
-            [f.out_of_sample if hedge else f.out_of_sample_no_hedge for f in self.folds]
-        )
+        return concat([f.out_of_sample if hedge else f.out_of_sample_no_hedge for f in self.folds])
 
     def stitched_is(self, hedge: bool = True) -> Segment:
         """Each fold's last training year, as the chosen book earned it in-sample: the years
@@ -81,7 +79,7 @@ class WalkForward:
 def make_folds(bounds: dict[int, Window], train_years: int) -> list[Fold]:
     """One fold per year with `train_years` years before it (consecutive years only)."""
     years = sorted(bounds)
-    folds = []
+    folds: list[Fold] = []
     for k in range(train_years, len(years)):
         train = tuple(years[k - train_years : k])
         if train[-1] - train[0] != train_years - 1 or years[k] != train[-1] + 1:
