@@ -51,7 +51,9 @@ def _years(text: str) -> tuple[int, int]:
 
 
 def register(commands: Subparsers, bench: Subparsers) -> None:
-    research = commands.add_parser("research", help="walk-forward, hedge and account studies")
+    research = commands.add_parser(
+        "research", help="the sleeves' research: walk-forward, hedge, account"
+    )
     sub = research.add_subparsers(dest="study", metavar="STUDY", required=True)
 
     wf = sub.add_parser("walkforward", help="parameters chosen in-sample, judged out-of-sample")
@@ -420,7 +422,7 @@ def _hedge_chart(out: Path, crises: list[dict[str, Any]], synthetic: dict[str, A
 def run_account(args: argparse.Namespace, settings: Settings) -> int:
     from bot.analysis.stats import MAX_BREACH
     from bot.backtest.stats import correlation_matrix
-    from bot.cli.montecarlo_cmd import parse_block, parse_scales
+    from bot.cli.montecarlo_cmd import MAX_PATHS, parse_block, parse_scales
     from bot.research.account import PROMISE_DAYS, PROMISE_TARGET_CENTS, fan, study_account
     from bot.rules.profiles import rules_from_settings
 
@@ -432,6 +434,10 @@ def run_account(args: argparse.Namespace, settings: Settings) -> int:
         raise UserInputError(f"{folder / OOS_DAILY}: {len(days)} days; need at least 20")
     factors = parse_scales(args.scale)
     block = parse_block(args.bootstrap)
+    if block > len(days):
+        raise UserInputError(f"--bootstrap block:{block} is longer than the {len(days)} days")
+    if args.paths > MAX_PATHS:
+        raise UserInputError(f"--paths must be at most {MAX_PATHS:,}, got {args.paths:,}")
     rules = rules_from_settings(settings, "xfa-50k")
     trace = min(args.paths, 5_000) if out is not None else 0
     study = study_account(days, rules, factors, args.paths, args.seed, block, trace=trace)

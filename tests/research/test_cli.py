@@ -89,6 +89,11 @@ def test_account_and_hedge_need_a_walkforward_directory(
         status, _, err = run(["research", study, "--walkforward", str(tmp_path / "x")], capsys)
         one_line_error(status, err, "oos_daily.csv")
     folder = walkforward_dir(tmp_path, [10.0] * 30)
+    argv = ["research", "account", "--walkforward", str(folder), "--bootstrap", "block:99"]
+    status, _, err = run(argv, capsys)
+    one_line_error(status, err, "block:99")
+    status, _, err = run([*argv[:4], "--scale", "0,x"], capsys)
+    one_line_error(status, err, "--scale")
     (folder / "chosen.json").write_text("{not json", encoding="utf-8")
     status, _, err = run(["research", "hedge", "--walkforward", str(folder)], capsys)
     one_line_error(status, err, "chosen.json")
