@@ -148,19 +148,20 @@ def walk_forward(
 # ---- in worker processes (fork): the same runs, the results gathered in order -------------
 
 _WORKER: CoreEvaluator | None = None
+_GRIDS: tuple[SleeveGrid, ...] = GRIDS
 
 
 def _standalone_task(task: tuple[int, int, int]) -> Segment:
     grid_index, index, year = task
     if _WORKER is None:
         raise RuntimeError("worker not initialised")
-    return _WORKER.standalone(GRIDS[grid_index], index, year)
+    return _WORKER.standalone(_GRIDS[grid_index], index, year)
 
 
 def _fold_task(fold: Fold) -> FoldResult:
     if _WORKER is None:
         raise RuntimeError("worker not initialised")
-    return run_fold(_WORKER, fold, GRIDS)
+    return run_fold(_WORKER, fold, _GRIDS)
 
 
 def walk_forward_parallel(
@@ -168,35 +169,36 @@ def walk_forward_parallel(
     train_years: int,
     jobs: int,
     progress: Callable[[str], None] | None = None,
+    grids: tuple[SleeveGrid, ...] = GRIDS,
 ) -> WalkForward:
     """`walk_forward` over the standard grids with `jobs` forked workers: the same runs (each
     is deterministic and independent), gathered in fold order, so the same result."""
-    global _WORKER
+    global _WORKER, _GRIDS
     folds = make_folds(ev.bounds, train_years)
     if jobs <= 1:
-        return walk_forward(ev, ev.bounds, train_years, GRIDS, progress)
+        return walk_forward(ev, ev.bounds, train_years, grids, progress)
     context = multiprocessing.get_context("fork")
     tasks = [
         (g, i, year)
         for year in sorted({y for f in folds for y in f.train_years})
-        for g, grid in enumerate(GRIDS)
+        for g, grid in enumerate(grids)
         if grid.kind != "tail_hedge"
         for i in range(len(grid.candidates))
     ]
-    _WORKER = ev
+    _WORKER, _GRIDS = ev, grids
     try:
         with context.Pool(jobs) as pool:
             if progress is not None:
                 progress(f"{len(tasks)} standalone runs on {jobs} workers")
             for task, segment in zip(tasks, pool.map(_standalone_task, tasks), strict=True):
-                ev.seed(GRIDS[task[0]], task[1], task[2], segment)
+                ev.seed(grids[task[0]], task[1], task[2], segment)
         with context.Pool(jobs) as pool:  # forked again: the workers inherit the cache
             if progress is not None:
                 progress(f"{len(folds)} folds on {jobs} workers")
             results = pool.map(_fold_task, folds)
     finally:
-        _WORKER = None
-    return WalkForward(folds=list(results), grids=GRIDS)
+        _WORKER, _GRIDS = None, GRIDS
+    return WalkForward(folds=list(results), grids=grids)
 
 
 class CoreEvaluator:
