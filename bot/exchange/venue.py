@@ -31,6 +31,7 @@ from bot.exchange.orders import (
     NEW,
     PARTIAL,
     REJECTED,
+    SELL,
     STOP,
     STOP_LIMIT,
     SimOrder,
@@ -382,6 +383,28 @@ class Venue:
         fills are, to their owners.  Not indexed: the venue keeps only FIX owners' orders."""
         self.engine(key).submit(order)
         return self._drain(key)
+
+    def sweep(self, key: ContractKey, ticks: int) -> list[Report]:
+        """Move the market `ticks` (negative: down) from the touch, as one aggressive order of
+        the anonymous flow: every resting order it passes is filled (the FIX owners' ones
+        reported to them, their stops elected by the prints) and its last lot rests at the new
+        level.  The operator's and the tests' deterministic adverse move; nothing when the
+        side it would take is empty or `ticks` is 0."""
+        if ticks == 0:
+            return []
+        book = self.engine(key).book
+        taken = BUY if ticks < 0 else SELL  # a move down sells into the bids
+        best = book.best_price(taken)
+        if best is None:
+            return []
+        target = best + ticks
+        qty = 1
+        for price in book.prices(taken):  # best first
+            if (price < target) if ticks < 0 else (price > target):
+                break
+            qty += book.level_size(taken, price)
+        order = SimOrder(self.new_order_id(), 1 - taken, LIMIT, qty, target)
+        return self.submit_anonymous(key, order)
 
     def _checked(
         self,
