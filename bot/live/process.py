@@ -876,6 +876,7 @@ class LiveProcess:
             self._fire_timers()
         flat = False
         direct = len(self._reconcile_fills)
+        self._journal("shutdown.venue_check", {"books_flat": kernel.risk.is_flat()})
         if gateway.logged_on:
             try:
                 positions = await self._venue_positions(

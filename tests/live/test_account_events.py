@@ -173,3 +173,49 @@ def test_dll_safety_line_halts_the_day_and_the_next_day_starts_from_its_end(
         assert venue_positions(server) == {}
     finally:
         server.stop(logout_wait_s=1.0)
+
+
+def test_the_shutdown_flatten_outside_the_kernel_counts_in_the_day(tmp_path: Path) -> None:
+    """The kernel's own flatten is refused by the venue (its reject fault), so the shutdown
+    flattens the venue's position directly: those fills are the day's too (P&L, fees) and the
+    books end flat."""
+    server = start_exchange(tmp_path, events_per_s=100)
+    try:
+        state = tmp_path / "state"
+        bot = start_bot(state, server.cfg.port, "--synthetic", SHUTDOWN_TIMEOUT_S="8",
+                        LOG_LEVEL="WARNING")  # fmt: skip
+        # (the refused flatten's retries log a lot; stderr is read only at the end, through a
+        # pipe that must not fill)
+        bot.wait(lambda: bot.journal_count("process.ready") >= 1, 30, "READY")
+
+        def refuse_new_orders_while_held(s: ExchangeServer) -> bool:
+            if any(p.net for p in s.venue.positions.open_positions(ACCOUNT)):
+                s.faults.reject_next = 1_000_000
+                return True
+            return False
+
+        bot.wait(lambda: bool(on_worker(server, refuse_new_orders_while_held)), 60,
+                 "a position, then every new order refused")  # fmt: skip
+        bot.signal(signal.SIGTERM)
+
+        # the kernel's flatten is refused until it gives up waiting and the venue is asked
+        bot.wait(lambda: bot.journal_count("shutdown.venue_check") >= 1, 30,
+                 "the shutdown asking the venue")  # fmt: skip
+        server.control(lambda s: setattr(s.faults, "reject_next", 0))
+        check = journal_rows(state, "shutdown.venue_check")[-1][1]
+        assert check["books_flat"] is False, "the kernel's own flatten must have failed"
+        rc, out, err = bot.finish()
+        assert rc == 0, err[-3000:]
+        assert "flat at the venue: yes" in out
+        assert venue_positions(server) == {} and venue_orders(server) == []
+        counted = journal_rows(state, "flatten.counted")
+        assert counted and int(str(counted[-1][1]["fills"])) >= 1, out
+        assert "shutdown flatten outside the sleeves" in out
+        snapshot = risk_snapshot(state)
+        assert snapshot["positions"] == {}, "the books must end flat like the venue"
+        filled = sum(int(b["fill"]["qty"]) for _, b in journal_rows(state, "fill"))  # type: ignore[index]
+        day = snapshot["day"]
+        assert isinstance(day, dict)
+        assert day["fees_cents"] == 37 * filled, "every fill, the direct flatten's too, pays"
+    finally:
+        server.stop(logout_wait_s=1.0)
