@@ -384,12 +384,14 @@ class Venue:
         self.engine(key).submit(order)
         return self._drain(key)
 
-    def sweep(self, key: ContractKey, ticks: int) -> list[Report]:
-        """Move the market `ticks` (negative: down) from the touch, as one aggressive order of
-        the anonymous flow: every resting order it passes is filled (the FIX owners' ones
-        reported to them, their stops elected by the prints) and its last lot rests at the new
-        level.  The operator's and the tests' deterministic adverse move; nothing when the
-        side it would take is empty or `ticks` is 0."""
+    def sweep(self, key: ContractKey, ticks: int, depth: int = 50) -> list[Report]:
+        """Move the market `ticks` (negative: down) from the touch, as the anonymous flow: a
+        resting order of `depth` lots is placed one tick beyond the new level (the market that
+        moved has a bid and an offer there), then one aggressive order fills every resting
+        order it passes (the FIX owners' ones reported to them) and rests its last lot at the
+        new level.  Stops elected by its prints fill against the new level's liquidity.  The
+        operator's and the tests' deterministic adverse move; nothing when the side it would
+        take is empty or `ticks` is 0."""
         if ticks == 0:
             return []
         book = self.engine(key).book
@@ -403,8 +405,12 @@ class Venue:
             if (price < target) if ticks < 0 else (price > target):
                 break
             qty += book.level_size(taken, price)
-        order = SimOrder(self.new_order_id(), 1 - taken, LIMIT, qty, target)
-        return self.submit_anonymous(key, order)
+        beyond = target - 1 if ticks < 0 else target + 1
+        reports = self.submit_anonymous(
+            key, SimOrder(self.new_order_id(), taken, LIMIT, depth, beyond)
+        )
+        aggressor = SimOrder(self.new_order_id(), 1 - taken, LIMIT, qty, target)
+        return reports + self.submit_anonymous(key, aggressor)
 
     def _checked(
         self,

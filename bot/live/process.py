@@ -40,6 +40,7 @@ from bot.engine.kernel import TradingKernel
 from bot.live.adapter import DryRunClient, FixExecutionClient, LiveGateway, run_now
 from bot.live.bars import BarBuilder
 from bot.live.clock import MarketClock, WallClock, market_start_ns, regular_day
+from bot.live.fix42 import answered, missed_fill, open_orders, track
 from bot.live.journal import Journal, JournalError
 from bot.live.metrics import Metrics
 from bot.live.notify import Notifier
@@ -95,6 +96,7 @@ class Summary:
     day_net_cents: int = 0
     reconciled: list[str] = field(default_factory=list)
     direct_flatten_cents: int | None = None  # the shutdown's flatten outside the kernel
+    flat_by: str = "its position report"  # FIX 4.2 has none: the books and the fills
     rss_start_kb: int = 0
     rss_end_kb: int = 0
 
@@ -119,6 +121,8 @@ class LiveProcess:
         self.notifier = Notifier()
         self.metrics = Metrics()
         self.summary = Summary(rss_start_kb=rss_kb())
+        if settings.fix_begin_string == "FIX.4.2":
+            self.summary.flat_by = "the books and the orders' fills: FIX 4.2 has no position report"
         self.child: SimChild | None = None
         self.clock: MarketClock | WallClock = WallClock()
         self.gateway: LiveGateway | None = None
@@ -777,7 +781,7 @@ class LiveProcess:
         broker stops still protect them meanwhile), then cancel every working order."""
         gateway = self._gw()
         rec = gateway.reconciliation
-        positions = gateway.venue_positions()
+        positions = await self._fix42_positions() if gateway.fix42 else gateway.venue_positions()
         working = gateway.tracker.working()
         report = {
             "venue_positions": positions,
@@ -806,10 +810,12 @@ class LiveProcess:
         await self._cancel_everything()
 
     async def _flatten_venue(self, positions: Mapping[str, int], timeout: float = 15.0) -> bool:
-        """Market orders against the venue's positions until its own report says flat."""
+        """Market orders against the venue's positions until its own report says flat (on
+        FIX 4.2, which has none: until the orders' fills have taken them to zero)."""
         gateway = self._gw()
         deadline = time.monotonic() + timeout
         while positions and time.monotonic() < deadline:
+            left = dict(positions)
             for symbol, net in positions.items():
                 req = OrderRequest(
                     symbol=symbol, side="sell" if net > 0 else "buy", qty=abs(net),
@@ -823,11 +829,62 @@ class LiveProcess:
                     side = Side.SELL if net > 0 else Side.BUY
                     for fill in order.fills:
                         self._reconcile_fills.append((symbol, side, fill.qty, fill.price))
-            positions = await self._venue_positions()
+                        left[symbol] -= fill.qty if net > 0 else -fill.qty
+            if gateway.fix42:
+                positions = {s: n for s, n in left.items() if n}
+            else:
+                positions = await self._venue_positions()
         return not positions
+
+    async def _fix42_positions(self, timeout: float = 10.0) -> dict[str, int]:
+        """FIX 4.2 (no AF, no AN): every order the journal saw sent and not end is asked by a
+        status request (H); the position is the journal's books plus the fills the venue counts
+        for those orders that the journal missed.  An order the journal never recorded cannot
+        be known on 4.2 (see `bot.live.fix42`).  No answer in time stops the start."""
+        gateway = self._gw()
+        known = open_orders(self.journal, self.parts.instruments)
+        pairs = []
+        for order in known:
+            tracked = gateway.tracker.add(order.cl_ord_id, order.request)
+            track(order, tracked)
+            gateway.request_status(tracked)
+            pairs.append((order, tracked))
+        try:
+            await gateway.wait_for(lambda: all(answered(t) for _, t in pairs), timeout)
+        except TimeoutError:
+            raise RuntimeError(
+                f"FIX 4.2: no status answer within {timeout:g} s for "
+                f"{[o.cl_ord_id for o, t in pairs if not answered(t)]}: not trading on unknown "
+                "orders"
+            ) from None
+        positions: dict[str, int] = {}
+        for symbol, lots in ((self.journal.get("risk") or {}).get("positions") or {}).items():
+            net = sum(int(lot[0]) for lot in lots.get("lots", [])) * int(lots.get("sign", 0))
+            if net:
+                positions[symbol] = net
+        for order, tracked in pairs:
+            missed = missed_fill(order, tracked)
+            if missed is not None:
+                qty, price = missed
+                side = Side.BUY if order.request.side == "buy" else Side.SELL
+                self._reconcile_fills.append((order.request.symbol, side, qty, price))
+                symbol = order.request.symbol
+                positions[symbol] = positions.get(symbol, 0) + qty * int(side)
+        self._journal("reconcile.fix42", {
+            "asked": [o.cl_ord_id for o, _ in pairs],
+            "answers": {o.cl_ord_id: str(t.state) for o, t in pairs},
+            "positions_by_books": positions,
+            "unknowable": "orders the journal never recorded, and their positions",
+        })  # fmt: skip
+        return {s: n for s, n in positions.items() if n}
 
     async def _venue_positions(self, timeout: float = 5.0) -> dict[str, int]:
         gateway = self._gw()
+        if gateway.fix42:  # no position report on 4.2: the books are all there is
+            kernel = self.kernel
+            if kernel is None:
+                return {}
+            return {s: p.qty for s, p in kernel.risk.positions.items() if p.qty}
         with contextlib.suppress(NotConnected):
             gateway.request_positions()
             await gateway.wait_for(lambda: gateway.reconciliation.positions_done, timeout)
@@ -961,7 +1018,7 @@ def format_summary(summary: Summary) -> str:
     lines = [
         f"session ended: {summary.reason or 'stopped'}",
         "flat at the venue: "
-        + ("yes (its position report)" if summary.flat_confirmed else "NOT CONFIRMED"),
+        + (f"yes ({summary.flat_by})" if summary.flat_confirmed else "NOT CONFIRMED"),
         f"day P&L: {usd(summary.day_net_cents)}",
     ]  # fmt: skip
     for name, cents in sorted(summary.sleeve_pnl_cents.items()):
