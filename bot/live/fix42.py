@@ -19,6 +19,7 @@ from typing import Any, cast
 
 from bot.instruments.specs import Instrument
 from bot.live.journal import Journal
+from fix.gateway import FixGateway
 from fix.orders import (
     TERMINAL,
     FillInfo,
@@ -133,3 +134,25 @@ def missed_fill(order: JournalOrder, tracked: TrackedOrder) -> tuple[int, Decima
 
 def answered(tracked: TrackedOrder) -> bool:
     return tracked.state is not OrderState.PENDING_NEW or tracked.status_unknown
+
+
+async def ask_each(
+    gateway: FixGateway, known: list[JournalOrder], timeout: float
+) -> list[tuple[JournalOrder, TrackedOrder]]:
+    """Each order onto the gateway's tracker and a status request (H) for it; wait for every
+    answer (the venue's state, or "unknown order").  No answer in time: RuntimeError."""
+    pairs = []
+    for order in known:
+        tracked = gateway.tracker.add(order.cl_ord_id, order.request)
+        track(order, tracked)
+        gateway.request_status(tracked)
+        pairs.append((order, tracked))
+    try:
+        await gateway.wait_for(lambda: all(answered(t) for _, t in pairs), timeout)
+    except TimeoutError:
+        late = [o.cl_ord_id for o, t in pairs if not answered(t)]
+        raise RuntimeError(
+            f"FIX 4.2: no status answer within {timeout:g} s for {late}: "
+            "not trading on unknown orders"
+        ) from None
+    return pairs

@@ -40,7 +40,7 @@ from bot.engine.kernel import TradingKernel
 from bot.live.adapter import DryRunClient, FixExecutionClient, LiveGateway, run_now
 from bot.live.bars import BarBuilder
 from bot.live.clock import MarketClock, WallClock, market_start_ns, regular_day
-from bot.live.fix42 import answered, missed_fill, open_orders, track
+from bot.live.fix42 import ask_each, missed_fill, open_orders
 from bot.live.journal import Journal, JournalError
 from bot.live.metrics import Metrics
 from bot.live.notify import Notifier
@@ -841,27 +841,9 @@ class LiveProcess:
         status request (H); the position is the journal's books plus the fills the venue counts
         for those orders that the journal missed.  An order the journal never recorded cannot
         be known on 4.2 (see `bot.live.fix42`).  No answer in time stops the start."""
-        gateway = self._gw()
         known = open_orders(self.journal, self.parts.instruments)
-        pairs = []
-        for order in known:
-            tracked = gateway.tracker.add(order.cl_ord_id, order.request)
-            track(order, tracked)
-            gateway.request_status(tracked)
-            pairs.append((order, tracked))
-        try:
-            await gateway.wait_for(lambda: all(answered(t) for _, t in pairs), timeout)
-        except TimeoutError:
-            raise RuntimeError(
-                f"FIX 4.2: no status answer within {timeout:g} s for "
-                f"{[o.cl_ord_id for o, t in pairs if not answered(t)]}: not trading on unknown "
-                "orders"
-            ) from None
-        positions: dict[str, int] = {}
-        for symbol, lots in ((self.journal.get("risk") or {}).get("positions") or {}).items():
-            net = sum(int(lot[0]) for lot in lots.get("lots", [])) * int(lots.get("sign", 0))
-            if net:
-                positions[symbol] = net
+        pairs = await ask_each(self._gw(), known, timeout)
+        positions = self._journal_positions()
         for order, tracked in pairs:
             missed = missed_fill(order, tracked)
             if missed is not None:
@@ -877,6 +859,19 @@ class LiveProcess:
             "unknowable": "orders the journal never recorded, and their positions",
         })  # fmt: skip
         return {s: n for s, n in positions.items() if n}
+
+    def _journal_positions(self) -> dict[str, int]:
+        """Net lots per symbol in the journal's risk snapshot (the books of the last run)."""
+        positions: dict[str, int] = {}
+        try:
+            held = (self.journal.get("risk") or {}).get("positions") or {}
+            for symbol, pos in held.items():
+                net = sum(int(lot[0]) for lot in pos.get("lots", [])) * int(pos.get("sign", 0))
+                if net:
+                    positions[str(symbol)] = net
+        except (AttributeError, TypeError, ValueError, IndexError) as exc:
+            raise RuntimeError(f"the journal's risk positions are unreadable: {exc}") from None
+        return positions
 
     async def _venue_positions(self, timeout: float = 5.0) -> dict[str, int]:
         gateway = self._gw()

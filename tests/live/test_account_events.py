@@ -76,6 +76,17 @@ def status_json(state: Path) -> dict[str, object]:
     return dict(json.loads(done.stdout))
 
 
+def status_of(state: Path, pid: int) -> dict[str, object]:
+    """`status --json` once the process `pid` has written its own status (every second)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        status = status_json(state)
+        if status.get("pid") == pid and status.get("process") == "running":
+            return status
+        time.sleep(0.5)
+    raise AssertionError(f"no status from process {pid}")
+
+
 def risk_snapshot(state: Path) -> dict[str, object]:
     with sqlite3.connect(f"file:{state / 'journal.sqlite'}?mode=ro", uri=True, timeout=2) as db:
         row = db.execute("SELECT body FROM state WHERE key = 'risk'").fetchone()
@@ -125,7 +136,7 @@ def test_dll_safety_line_halts_the_day_and_the_next_day_starts_from_its_end(
         time.sleep(4.0)  # the market keeps moving: no new entry may follow the halt
         assert entries_after(state, halt_id) == []
         assert venue_positions(server) == {}
-        status = status_json(state)
+        status = status_of(state, bot.proc.pid)
         assert status["running"] is True
         assert status["risk_state"] == "HALTED_DAY"
         assert int(str(status["day_net_cents"])) <= -10_000
@@ -144,7 +155,7 @@ def test_dll_safety_line_halts_the_day_and_the_next_day_starts_from_its_end(
         again.wait(lambda: again.journal_count("process.ready") >= 2, 30, "READY (same day)")
         ready2 = last_id(state, "process.ready")
         time.sleep(3.0)
-        status = status_json(state)
+        status = status_of(state, again.proc.pid)
         assert status["risk_state"] == "HALTED_DAY"
         assert status["day_net_cents"] == net1
         assert status["balance_cents"] == 0, "a stop mid-day must not close the day"
@@ -161,7 +172,7 @@ def test_dll_safety_line_halts_the_day_and_the_next_day_starts_from_its_end(
         assert closed[0][1]["net_cents"] == net1
         ready3 = last_id(state, "process.ready")
         third.wait(lambda: entries_after(state, ready3) != [], 30, "an entry on the new day")
-        status = status_json(state)
+        status = status_of(state, third.proc.pid)
         assert status["balance_cents"] == net1
         assert status["floor_cents"] == -200_000  # a losing day does not trail the floor
         assert status["winning_days"] == 0
