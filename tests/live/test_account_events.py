@@ -195,8 +195,7 @@ def test_the_shutdown_flatten_outside_the_kernel_counts_in_the_day(tmp_path: Pat
         state = tmp_path / "state"
         bot = start_bot(state, server.cfg.port, "--synthetic", SHUTDOWN_TIMEOUT_S="8",
                         LOG_LEVEL="WARNING")  # fmt: skip
-        # (the refused flatten's retries log a lot; stderr is read only at the end, through a
-        # pipe that must not fill)
+        # (the refused flatten is retried at once after every rejection: thousands of lines)
         bot.wait(lambda: bot.journal_count("process.ready") >= 1, 30, "READY")
 
         def refuse_new_orders_while_held(s: ExchangeServer) -> bool:
