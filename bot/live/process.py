@@ -141,6 +141,7 @@ class LiveProcess:
         self._stale: set[str] = set()
         self.tick_to_trade_ns: list[int] = []
         self._reconcile_fills: list[tuple[str, Side, int, Decimal]] = []
+        self._kernel_muted = False  # the shutdown took over: the kernel's commands are not sent
         # the account after the last trading day whose end was applied (the journal's
         # "account"), and that day: a stop mid-day closes the kernel's books provisionally,
         # which must not reach the journal as the account
@@ -442,7 +443,7 @@ class LiveProcess:
 
     def _send(self, commands: list[Command]) -> None:
         client = self.client
-        if client is None:
+        if client is None or self._kernel_muted:
             return
         now = self.clock.now_ns()
         for command in commands:
@@ -929,6 +930,9 @@ class LiveProcess:
         flat = False
         direct = len(self._reconcile_fills)
         self._journal("shutdown.venue_check", {"books_flat": kernel.risk.is_flat()})
+        # the kernel had its turn: from here only the shutdown sends (two flattens racing for
+        # the same position could both fill and reverse it); its events are still applied
+        self._kernel_muted = True
         if gateway.logged_on:
             try:
                 positions = await self._venue_positions(
