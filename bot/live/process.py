@@ -129,6 +129,13 @@ class LiveProcess:
         self.client: FixExecutionClient | DryRunClient | None = None
         self.kernel: TradingKernel | None = None
         self.bars: BarBuilder | None = None
+        self._kernel_muted = False  # the shutdown took over: the kernel's commands are not sent
+        # the account after the last trading day whose end was applied (the journal's
+        # "account"), and that day: a stop mid-day closes the kernel's books provisionally,
+        # which must not reach the journal as the account
+        self._account: AccountState | None = None
+        self._account_day: str | None = None
+        self._account_written: AccountState | None = None
         self._events: deque[Event] = deque()
         self._draining = False
         self._cause_ns = 0  # perf_counter_ns of the market data being handled (tick-to-trade)
@@ -141,13 +148,6 @@ class LiveProcess:
         self._stale: set[str] = set()
         self.tick_to_trade_ns: list[int] = []
         self._reconcile_fills: list[tuple[str, Side, int, Decimal]] = []
-        self._kernel_muted = False  # the shutdown took over: the kernel's commands are not sent
-        # the account after the last trading day whose end was applied (the journal's
-        # "account"), and that day: a stop mid-day closes the kernel's books provisionally,
-        # which must not reach the journal as the account
-        self._account: AccountState | None = None
-        self._account_day: str | None = None
-        self._account_written: AccountState | None = None
 
     # ================================================================= entry
 
