@@ -5,7 +5,8 @@ Pure and synchronous: the kernel passes the time (`now_ns`) and sends the return
 Rules (each tested in tests/execution):
 - Every new order and every replace is checked by the risk engine first; a refusal's reason goes
   to the sleeves the order would have served (`OrderUpdate` status "refused") and to the log.
-  The same refused order is not asked again before `refusal_retry_ns`, unless it changes.
+  The same refused order is not asked again before `refusal_retry_ns`, unless it changes; nor is
+  a target order the venue rejected (a rejecting venue is not flooded with flattens).
 - Targets: one target order per instrument at a time, a LIMIT IOC `marketable_ticks` through the
   mark (bounded price, nothing left resting), `Purpose.ENTRY` with the widest stop of the sleeves
   it serves, or `Purpose.EXIT` (a MARKET IOC `Purpose.FLATTEN` while the instrument is held flat).
@@ -149,6 +150,7 @@ class ExecutionEngine:
         self._refused: dict[tuple[str, ...], tuple[tuple[Any, ...], int]] = {}
         self._halt: str | None = None
         self._stop_failed: dict[str, str] = {}
+        self._target_signatures: dict[str, tuple[Any, ...]] = {}  # live target orders' plans
         self._stop_retry_at: dict[str, int] = {}  # recoverable stop failures: symbol -> when
         self._stop_failures_today: dict[str, int] = {}
         self._throttled: set[str] = set()
@@ -483,6 +485,7 @@ class ExecutionEngine:
             )
             return
         self.portfolio.register_order(order.order_id, lots, stop_ticks=stop)
+        self._target_signatures[order.order_id] = signature
         self._submit(order, decision.reducing, tuple(sorted(lots)), now_ns, out)
 
     def _widest_stop(self, symbol: str, side: Side, sleeves: list[str]) -> int | None:
@@ -940,7 +943,11 @@ class ExecutionEngine:
                 self.queue.place(o.order_id, o.symbol, o.side.index, o.price_ticks, t.remaining)
             self._notify(out, t.sleeves, o, "accepted", "", now_ns)
         elif isinstance(event, OrderRejected):
+            signature = self._target_signatures.get(o.order_id)
             self._finish(t, OrderStatus.REJECTED, event.reason, now_ns, out)
+            if signature is not None:  # the same target order waits before it is sent again
+                until = now_ns + self.config.refusal_retry_ns
+                self._refused[("target", o.symbol)] = (signature, until)
             if o.purpose == Purpose.STOP:
                 why = f"protective stop {o.order_id} rejected: {event.reason}"
                 self._fail_stop(o.symbol, why, now_ns, recoverable=True)
@@ -1002,6 +1009,7 @@ class ExecutionEngine:
         o = t.order
         t.status, t.pending, t.pending_order = status, "", None
         self.orders.pop(o.order_id, None)
+        self._target_signatures.pop(o.order_id, None)
         self.done[o.order_id] = t
         while len(self.done) > _DONE_KEPT:
             old, _ = self.done.popitem(last=False)

@@ -47,6 +47,7 @@ class TinyVenue:
     filled: dict[str, int] = field(default_factory=dict)
     reject_stops: str = ""  # a reason: stops are rejected
     silent_stops: bool = False  # stops get no answer at all
+    reject_flattens: str = ""  # a reason: FLATTEN orders are rejected
     execs: int = 0
 
     def _fill(self, order: Order, qty: int, price: int, now: int, maker: bool) -> OrderFilled:
@@ -77,6 +78,8 @@ class TinyVenue:
                 return []
             if order.purpose == Purpose.STOP and self.reject_stops:
                 return [OrderRejected(now, order.order_id, self.reject_stops)]
+            if order.purpose == Purpose.FLATTEN and self.reject_flattens:
+                return [OrderRejected(now, order.order_id, self.reject_flattens)]
             events: list[Event] = [OrderAccepted(now, order.order_id)]
             if order.tif == TimeInForce.IOC or order.order_type == OrderType.MARKET:
                 events.append(self._fill(order, order.qty, self.price, now, maker=False))

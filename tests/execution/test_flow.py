@@ -265,3 +265,20 @@ def test_a_fill_before_the_acknowledgement_acknowledges_the_order() -> None:
     rig.engine.on_event(OrderFilled(rig.now, early), rig.now)
     assert rig.engine.orders[stop.order_id].pending != "new"
     assert rig.net == 2 and rig.engine.stop_failure("MES") is None
+
+
+def test_a_venue_rejecting_the_flatten_is_asked_again_once_a_second_not_flooded() -> None:
+    rig = Rig(refusal_retry_ns=NS_PER_SECOND)
+    rig.target("a", 2, 19_990)
+    rig.venue.reject_flattens = "market closed"
+    rig.run(rig.engine.flatten_all("cutoff", rig.tick()))
+    for _ in range(50):  # market data keeps arriving within the second
+        rig.move(20_000)
+    assert len(rig.submitted(Purpose.FLATTEN)) == 1 and rig.net == 2
+    rig.now += NS_PER_SECOND
+    rig.move(20_000)
+    assert len(rig.submitted(Purpose.FLATTEN)) == 2  # asked again after the pause
+    rig.venue.reject_flattens = ""
+    rig.now += NS_PER_SECOND
+    rig.move(20_000)
+    assert rig.net == 0 and rig.venue_stop_qty() == 0
