@@ -10,6 +10,7 @@ from datetime import date
 from bot.book.l2 import PriceBook
 from bot.model.events import SessionEvent, SessionKind
 from bot.model.market import Bar
+from bot.strategy.base import OrderUpdate
 from bot.strategy.sleeves.mean_reversion import MeanReversionParams, MeanReversionSleeve
 from bot.strategy.sleeves.tail_hedge import TailHedgeParams, TailHedgeSleeve
 from bot.strategy.sleeves.trend import TrendParams, TrendSleeve
@@ -234,3 +235,30 @@ def test_the_hedges_regime_reaches_mean_reversion_through_the_kernel() -> None:
     kernel = kernel_run(with_hedge, kernel_bars(closes)).kernel
     assert kernel is not None and kernel.signals["regime"] == "shock"
     assert not [f for f in kernel.fills if f.sleeve == "mr"]
+
+
+def refused(order_id: str = "o1") -> OrderUpdate:
+    return OrderUpdate(0, order_id, "MES", "refused", "the protective stop is already through")
+
+
+def test_a_refused_breakout_entry_is_dropped_not_asked_again() -> None:
+    params = TrendParams(mode="opening_range", range_bars=2, momentum_bars=2, atr_bars=3)
+    sleeve, ctx = TrendSleeve("tf", ("MES",), params), RecordingContext()
+    sleeve.on_session(ctx, session(SessionKind.NEW_DAY))
+    for i, close in enumerate((20_000, 20_004, 20_002, 20_012)):
+        sleeve.on_bar(ctx, bar(i, close))
+    assert ctx.targets()[-1].qty == 1
+    sleeve.on_order_update(ctx, refused())
+    assert ctx.targets()[-1].qty == 0  # the stale entry (and its stop) is withdrawn
+    ctx.positions["MES"] = 1
+    sleeve.on_order_update(ctx, refused("o2"))  # e.g. a stop move refused while held
+    assert len(ctx.targets()) == 2  # a held position is not dropped by a refusal
+
+
+def test_a_refused_mean_reversion_entry_is_dropped() -> None:
+    sleeve, ctx = mr(), RecordingContext()
+    zigzag(sleeve, ctx, 30)
+    sleeve.on_bar(ctx, bar(30, 20_015))
+    assert ctx.targets()[-1].qty == -1
+    sleeve.on_order_update(ctx, refused())
+    assert ctx.targets()[-1].qty == 0
