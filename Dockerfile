@@ -1,7 +1,7 @@
 # TopstepQuant appliance image: the same hash-pinned lock as development, no compiler at run time.
 #   docker build -t topstep-quant:local .            (BASE_IMAGE: any Debian 12 Python 3.11 image)
 # Stages: toolchain -> quickfix (compiles QuickFIX, about 10 minutes on 2 cores, cached on its
-# pinned line of the lock alone) -> build (the rest of the lock, then the project with its mypyc
+# pinned lines of the lock alone) -> build (the rest of the lock, then the project with its mypyc
 # core) -> runtime (the venv only, a non-root user, a HEALTHCHECK).
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 
@@ -22,10 +22,13 @@ RUN awk '/^quickfix==/ {p = 1; print; next} p && /^ +--hash/ {print; next} {p = 
         /tmp/requirements.lock > /tmp/quickfix.req \
  && grep -q '^quickfix==' /tmp/quickfix.req
 
+# The compiled wheel also stays in a build cache mount (uv's cache), for builders whose layer
+# cache does not key `COPY --from` on content (buildah): a rebuild of this layer then takes seconds.
 FROM toolchain AS quickfix
 COPY --from=pins /tmp/quickfix.req /tmp/quickfix.req
-RUN uv venv /opt/venv \
- && uv pip sync --python /opt/venv/bin/python /tmp/quickfix.req
+RUN --mount=type=cache,target=/root/.cache/uv,id=topstep-quant-uv \
+    uv venv /opt/venv \
+ && env -u UV_NO_CACHE uv pip sync --python /opt/venv/bin/python /tmp/quickfix.req
 
 FROM quickfix AS build
 WORKDIR /src
