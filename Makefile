@@ -72,7 +72,7 @@ hadolint: setup  ## hadolint on the Dockerfiles (the binary comes from the dev l
 
 test: lint type security prom hadolint unit  ## every gate, all blocking
 
-e2e-compose:  ## the docker-compose stack for real through podman (root; cold ~15 min, warm ~1 min)
+e2e-compose:  ## the docker-compose stack for real through podman (root; cold ~20 min, warm ~1 min)
 	e2e/compose.sh
 
 lock:  ## re-resolve the hash-pinned lock files (runtime, runtime+dev)
