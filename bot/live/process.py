@@ -702,9 +702,8 @@ class LiveProcess:
             return False, "journal not writable"
         if kernel is not None:
             wall = time.monotonic()
-            window = kernel.schedule.window(kernel.schedule.day_of_ns(self.clock.now_ns()))
             now = self.clock.now_ns()
-            trading = window.tradable and window.open_ns <= now < window.close_ns
+            trading = self._trading_now(now)
             for symbol in sorted({s for sl in kernel.sleeves for s in sl.symbols}):
                 age = wall - self._md_wall.get(symbol, wall - 1e9 if self._md_seen else wall)
                 self.metrics.md_age.labels(symbol=symbol).set(min(age, 1e6))
@@ -714,6 +713,14 @@ class LiveProcess:
             if trading and self._stale:
                 return False, f"market data stale: {sorted(self._stale)}"
         return True, "healthy"
+
+    def _trading_now(self, now_ns: int) -> bool:
+        """The market is open by the bot's calendar (the market clock in sim mode)."""
+        kernel = self.kernel
+        if kernel is None:
+            return False
+        window = kernel.schedule.window(kernel.schedule.day_of_ns(now_ns))
+        return window.tradable and window.open_ns <= now_ns < window.close_ns
 
     def _status_line(self, why: str) -> str:
         kernel = self.kernel
@@ -740,6 +747,7 @@ class LiveProcess:
         m.dll_buffer.set((risk.day_net_cents() + limits.dll_safety_cents) / 100)
         m.margin.set(risk.worst_case_cents() / 100)
         m.set_risk_state(str(risk.state))
+        m.trading_hours.set(1 if self._trading_now(self.clock.now_ns()) else 0)
         for sleeve in kernel.sleeves:
             total = kernel.portfolio.net_cents(sleeve.name)
             m.sleeve_pnl.labels(sleeve=sleeve.name, kind="realized").set(total / 100)

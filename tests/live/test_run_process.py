@@ -72,6 +72,7 @@ def test_sigterm_flattens_and_exits_zero(tmp_path: Path) -> None:
             "topstep_orders_total{result=\"sent\"}", "topstep_fix_session_up 1.0",
             "topstep_tick_to_trade_seconds_bucket", "topstep_dll_buffer_usd",
             "topstep_heartbeat_timestamp_seconds", "topstep_fills_total",
+            "topstep_trading_hours 1.0",  # the market clock starts at 08:30 CT: open
         ):  # fmt: skip
             assert name in body, name
         # SIGTERM with a position open (and its broker stop working)
