@@ -242,7 +242,8 @@ class FixExecutionClient:
             stop_px=self._price(order.symbol, order.trigger_ticks),
             tif=order.tif.value,
         )
-        if self.journal is not None:  # written before it is sent: never an order we forgot
+        if self.journal is not None:  # in the live process's batch: committed right after the
+            # send, in the same loop callback, before its acknowledgement can be handled
             self.journal("order.submit", _order_fields(order))
         tracked: TrackedOrder = run_now(self.gateway.new_order(req, wait=False))
         self.by_model[order.order_id] = tracked

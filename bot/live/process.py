@@ -136,6 +136,7 @@ class LiveProcess:
         self._stale: set[str] = set()
         self.tick_to_trade_ns: list[int] = []
         self._reconcile_fills: list[tuple[str, Side, int, Decimal]] = []
+        self._held_logs: list[tuple[str, Mapping[str, Any]]] = []
 
     # ================================================================= entry
 
@@ -361,6 +362,7 @@ class LiveProcess:
         self._draining = True
         kernel = self._kern()
         handled = 0
+        self.journal.begin()  # the rows written while handling commit after the sends
         try:
             while self._events:
                 handled += 1
@@ -381,6 +383,7 @@ class LiveProcess:
         finally:
             self._draining = False
             self._cause_ns = 0
+            self._commit_journal()
         self._arm_timer()
 
     def _continue(self) -> None:
@@ -446,16 +449,21 @@ class LiveProcess:
             self._arm_timer()
             return
         self._draining = True
+        self.journal.begin()
         try:
-            commands = kernel.fire_timers(self.clock.now_ns())
-        except Exception as exc:
-            log_event(log, "live.kernel_error", logging.ERROR, error=repr(exc), during="timers")
-            self.request_stop(f"kernel error: {type(exc).__name__}: {exc}")
-            commands = []
+            try:
+                commands = kernel.fire_timers(self.clock.now_ns())
+            except Exception as exc:
+                log_event(log, "live.kernel_error", logging.ERROR, error=repr(exc),
+                          during="timers")  # fmt: skip
+                self.request_stop(f"kernel error: {type(exc).__name__}: {exc}")
+                commands = []
+            finally:
+                self._draining = False
+            self._send(commands)
+            self._drain()
         finally:
-            self._draining = False
-        self._send(commands)
-        self._drain()
+            self._commit_journal()
         self._arm_timer()
 
     async def _pump_updates(self) -> None:
@@ -506,7 +514,7 @@ class LiveProcess:
         self._journal_state()
 
     def _kernel_log(self, source: str, message: str, fields: Mapping[str, Any]) -> None:
-        log_event(log, f"{source}: {message}", source=source, **dict(fields))
+        self._log(f"{source}: {message}", {"source": source, **dict(fields)})
         if source == "kernel" and message == "day closed":
             self._journal("day.closed", dict(fields))
             self._journal_state()
@@ -514,7 +522,7 @@ class LiveProcess:
     def _risk_event(self, event: RiskEvent) -> None:
         body = {"event": event.event, "market_ts": event.ts, **dict(event.fields)}
         self._journal("risk", body)
-        log_event(log, event.event, **{k: v for k, v in body.items() if k != "event"})
+        self._log(event.event, {k: v for k, v in body.items() if k != "event"})
         if event.event.startswith("risk.state"):
             self._journal_state()
 
@@ -526,6 +534,27 @@ class LiveProcess:
         except JournalError as exc:
             log_event(log, "live.journal_failed", logging.CRITICAL, error=str(exc))
             self.request_stop(f"journal not writable: {exc}")
+
+    def _commit_journal(self) -> None:
+        """End a journal batch: its rows, then the log lines held back while sending."""
+        try:
+            self.journal.commit()
+        except JournalError as exc:
+            log_event(log, "live.journal_failed", logging.CRITICAL, error=str(exc))
+            self.request_stop(f"journal not writable: {exc}")
+        if self._held_logs and not self._draining:
+            held, self._held_logs = self._held_logs, []
+            for event, fields in held:
+                log_event(log, event, **fields)
+
+    def _log(self, event: str, fields: Mapping[str, Any]) -> None:
+        """An INFO event; while events are being handled it waits until the sends are out."""
+        if not log.isEnabledFor(logging.INFO):
+            return
+        if self._draining:
+            self._held_logs.append((event, fields))
+        else:
+            log_event(log, event, **fields)
 
     def _journal_state(self) -> None:
         kernel = self.kernel
