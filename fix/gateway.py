@@ -466,9 +466,10 @@ class FixGateway:
         tick = self.tick_sizes.get(req.symbol)
         if tick is None:
             return req
-        return dataclasses.replace(
-            req, price=snap_to_grid(req.price, tick), stop_px=snap_to_grid(req.stop_px, tick)
-        )
+        price, stop_px = snap_to_grid(req.price, tick), snap_to_grid(req.stop_px, tick)
+        if price == req.price and stop_px == req.stop_px:
+            return req  # already on the grid (the live adapter's prices always are): no copy
+        return dataclasses.replace(req, price=price, stop_px=stop_px)
 
     def request_status(self, order: TrackedOrder) -> None:
         """Send an OrderStatusRequest (H) by ClOrdID; the answer updates the order."""

@@ -382,7 +382,6 @@ class LiveProcess:
                     self._on_fill_done(ev)
         finally:
             self._draining = False
-            self._cause_ns = 0
             self._commit_journal()
         self._arm_timer()
 
@@ -398,14 +397,15 @@ class LiveProcess:
             client.send(command, now)
 
     def _on_sent(self, command: Command) -> None:
+        if self._cause_ns:  # the first order message (new, cancel or replace) per market data
+            took = time.perf_counter_ns() - self._cause_ns
+            self._cause_ns = 0
+            self.tick_to_trade_ns.append(took)
+            self.metrics.tick_to_trade.observe(took / 1e9)
+            if len(self.tick_to_trade_ns) > 100_000:
+                del self.tick_to_trade_ns[:50_000]
         if isinstance(command, SubmitOrder):
             self.metrics.orders.labels(result="sent").inc()
-            if self._cause_ns:
-                took = time.perf_counter_ns() - self._cause_ns
-                self.tick_to_trade_ns.append(took)
-                self.metrics.tick_to_trade.observe(took / 1e9)
-                if len(self.tick_to_trade_ns) > 100_000:
-                    del self.tick_to_trade_ns[:50_000]
 
     def _on_market(self, events: list[Event]) -> None:
         gateway = self.gateway
@@ -418,14 +418,17 @@ class LiveProcess:
                 if symbol in self._stale:
                     self._stale.discard(symbol)
                     self.deliver(MarketDataStatus(self.clock.now_ns(), symbol, True))
-        self._cause_ns = gateway.md_received_ns if gateway is not None else 0
+        # when QuickFIX handed the message over (engine thread), for tick-to-trade
+        self._cause_ns = (gateway.md_received_ns if gateway is not None else 0) or (
+            time.perf_counter_ns()
+        )
         bars = self.bars
         for ev in events:
-            self._cause_ns = self._cause_ns or time.perf_counter_ns()
             self.deliver(ev)
             if bars is not None and isinstance(ev, TradeEvent):
                 for bar in bars.on_trade(ev.trade):
                     self.deliver(bar)
+        self._cause_ns = 0
 
     def _arm_timer(self) -> None:
         kernel = self.kernel
@@ -860,6 +863,7 @@ class LiveProcess:
             kernel.close_books()
         self._collect_summary()
         self._journal_state()
+        self._journal("latency.tick_to_trade", {"ns": self.tick_to_trade_ns[-20_000:]})
         self._journal("shutdown.end", {"flat_confirmed": flat, "reason": reason})
         self._write_status("stopped" if flat else "stopped NOT FLAT")
         if not flat:
