@@ -31,7 +31,7 @@ $(VENV)/.synced: requirements-dev.lock pyproject.toml $(NATIVE_SRC)
 setup: $(VENV)/.synced  ## create .venv from the hash-pinned lock, compile the book core (mypyc)
 
 run: setup  ## the main job: the bot trading the simulator over FIX (real ES day, 60x, <= 3 min)
-	$(VENV)/bin/topstep-quant run --speed 60 --duration 180
+	$(VENV)/bin/topstep-quant run --sleeves sleeves.toml --speed 60 --duration 180
 
 replay-rules: setup  ## replay the Topstep rules over the shipped example day file
 	$(VENV)/bin/topstep-quant rules replay $(EXAMPLE_REPLAY)

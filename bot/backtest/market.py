@@ -9,7 +9,7 @@ is an MES stand-in: same price, tick and session); bar files trade as `symbol` (
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -182,10 +182,22 @@ def _add_bars(
     start, end = options.window_ns()
     if start > 0 or end < 1 << 62:
         bars = _between(bars, start, end)
-    symbol = instrument.symbol
-    delay = backtest.latency.to_bot_ns
-    slippage = SlippageModel(options.slippage_ticks)
     day_of = SessionSchedule(TradingCalendar()).day_of_ns  # where a session's bars end
+    add_bar_items(backtest, bars, instrument.symbol, options.slippage_ticks, fees, day_of)
+
+
+def add_bar_items(
+    backtest: Backtest,
+    bars: Iterator[BarItem],
+    symbol: str,
+    slippage_ticks: int,
+    fees: FeeModel,
+    day_of: Callable[[int], date],
+) -> None:
+    """Bars already read (a file's, or constructed ones) as the market of `symbol`: the bar
+    venue and its feed, exactly as a bar file gets them (research runs slices of one read)."""
+    delay = backtest.latency.to_bot_ns
+    slippage = SlippageModel(slippage_ticks)
     client = BarVenueClient(backtest.deliver, delay, fees, slippage, frozenset({symbol}), day_of)
     backtest.router.add([symbol], client)
     backtest.finishers.append(client)

@@ -143,6 +143,27 @@ class TradingKernel:
             self._call(sleeve, sleeve.on_start)
         return self._roll_day(self.clock.now_ns())
 
+    def resume(self, day: date, low_cents: int) -> list[Command]:
+        """`start` after a restart, with the risk engine restored to trading day `day` (the
+        journal's).  A `day` already over (the process was down at 17:00 CT) becomes the day in
+        progress again, so the first roll closes it through the account rules as any day ends
+        (its P&L: the restored risk day; its low: `low_cents` at most) before the new day
+        starts from the resulting balance, floor, winning days and tier.  The same day is
+        resumed by the risk engine, keeping its low."""
+        if day < self.schedule.day_of_ns(self.clock.now_ns()):
+            self._tally = _DayTally(day, low_cents=min(low_cents, 0))
+        commands = self.start()
+        tally = self._tally
+        if tally is not None and tally.day == day:
+            tally.low_cents = min(tally.low_cents, low_cents)
+        return commands
+
+    def day_low(self) -> tuple[date, int] | None:
+        """The trading day in progress and its lowest net P&L so far (journalled by the live
+        process, for a day whose end it misses)."""
+        tally = self._tally
+        return None if tally is None else (tally.day, tally.low_cents)
+
     def handle(self, event: Event) -> list[Command]:
         """One event at the clock's current time; the commands it causes, in order."""
         now = self.clock.now_ns()

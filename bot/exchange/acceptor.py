@@ -330,6 +330,12 @@ class ExchangeServer:
         """Run `action(server)` on the worker thread (the fault-injection control interface)."""
         self.inbox.put(("control", action))
 
+    def move_market(self, symbol: str, ticks: int) -> None:
+        """On the worker (from `control`): move `symbol`'s front month `ticks` through the book
+        (`Venue.sweep`); the fills are reported and the market data published as for any order."""
+        self._send_reports(self.venue.sweep(self.venue.contract(symbol), ticks))
+        self._publish_market_data()
+
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """Block until the worker has processed everything queued so far (tests)."""
         done = threading.Event()

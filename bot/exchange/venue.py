@@ -31,6 +31,7 @@ from bot.exchange.orders import (
     NEW,
     PARTIAL,
     REJECTED,
+    SELL,
     STOP,
     STOP_LIMIT,
     SimOrder,
@@ -382,6 +383,34 @@ class Venue:
         fills are, to their owners.  Not indexed: the venue keeps only FIX owners' orders."""
         self.engine(key).submit(order)
         return self._drain(key)
+
+    def sweep(self, key: ContractKey, ticks: int, depth: int = 50) -> list[Report]:
+        """Move the market `ticks` (negative: down) from the touch, as the anonymous flow: a
+        resting order of `depth` lots is placed one tick beyond the new level (the market that
+        moved has a bid and an offer there), then one aggressive order fills every resting
+        order it passes (the FIX owners' ones reported to them) and rests its last lot at the
+        new level.  Stops elected by its prints fill against the new level's liquidity.  The
+        operator's and the tests' deterministic adverse move; nothing when the side it would
+        take is empty or `ticks` is 0."""
+        if ticks == 0:
+            return []
+        book = self.engine(key).book
+        taken = BUY if ticks < 0 else SELL  # a move down sells into the bids
+        best = book.best_price(taken)
+        if best is None:
+            return []
+        target = best + ticks
+        qty = 1
+        for price in book.prices(taken):  # best first
+            if (price < target) if ticks < 0 else (price > target):
+                break
+            qty += book.level_size(taken, price)
+        beyond = target - 1 if ticks < 0 else target + 1
+        reports = self.submit_anonymous(
+            key, SimOrder(self.new_order_id(), taken, LIMIT, depth, beyond)
+        )
+        aggressor = SimOrder(self.new_order_id(), 1 - taken, LIMIT, qty, target)
+        return reports + self.submit_anonymous(key, aggressor)
 
     def _checked(
         self,

@@ -15,7 +15,10 @@ Rules (each tested in tests/execution):
   reducing orders never exceed the position: an exit waits until the stops have shrunk (a replace
   acknowledged), a stop grows only into room that is free at the venue.  Stops are sent in the
   same call that processed the fill that changed the position.  A stop that is rejected, refused
-  or not acknowledged within `stop_ack_timeout_ns` flattens the instrument and blocks new risk.
+  or not acknowledged within `stop_ack_timeout_ns` flattens the instrument and blocks new risk:
+  for the rest of the day when it went unanswered, or when it is the day's
+  `stop_failures_per_day`-th failure; otherwise (a definite refusal) until the instrument is flat
+  with nothing working and `stop_failure_cooldown_ns` has passed.
 - No self-cross: no own buy may trade with an own sell (`bot.execution.orders.crosses`).  A quote
   that would cross another own order is withheld; a target order that would hit own quotes waits
   until they are cancelled (and waits for an own stop it could meet); a stop that could hit own
@@ -71,6 +74,11 @@ class ExecutionConfig:
     max_messages_per_s: int = 20  # per instrument
     stop_ack_timeout_ns: int = 2 * NS_PER_SECOND
     refusal_retry_ns: int = NS_PER_SECOND
+    # A stop the venue or the risk engine refused (a definite answer, unlike a missing ack)
+    # blocks the instrument until it is flat with nothing working and this long has passed;
+    # the `stop_failures_per_day`-th such failure of a day blocks it until the next day.
+    stop_failure_cooldown_ns: int = 60 * NS_PER_SECOND
+    stop_failures_per_day: int = 3
     # False: re-examine every instrument in full on every sync (the reference the fast paths,
     # settled and idle instruments skipped, are tested against)
     skip_settled: bool = True
@@ -141,6 +149,8 @@ class ExecutionEngine:
         self._refused: dict[tuple[str, ...], tuple[tuple[Any, ...], int]] = {}
         self._halt: str | None = None
         self._stop_failed: dict[str, str] = {}
+        self._stop_retry_at: dict[str, int] = {}  # recoverable stop failures: symbol -> when
+        self._stop_failures_today: dict[str, int] = {}
         self._throttled: set[str] = set()
         self._stale: set[str] = set()  # instruments whose market data is unusable: no quotes
         self._version = 0  # bumped by every change to orders or halts
@@ -346,6 +356,8 @@ class ExecutionEngine:
         for symbol in sorted(self._stop_failed):
             self.risk.unblock(f"stop:{symbol}", now_ns)
         self._stop_failed.clear()
+        self._stop_retry_at.clear()
+        self._stop_failures_today.clear()
         self._log(now_ns, "execution.resume")
         return self.sync(now_ns)
 
@@ -359,12 +371,16 @@ class ExecutionEngine:
         stop, or a refused order that may be asked again."""
         times = self.portfolio.time_stops(symbol, now_ns)
         times += [until for key, (_, until) in self._refused.items() if symbol in key]
+        if symbol in self._stop_retry_at:
+            times.append(self._stop_retry_at[symbol])
         return min((t for t in times if t > now_ns), default=1 << 62)
 
     def _symbols(self) -> list[str]:
         return sorted({t.order.symbol for t in self.orders.values()} | self.portfolio.symbols())
 
     def _sync_symbol(self, symbol: str, now_ns: int, out: ExecutionOutput) -> None:
+        if symbol in self._stop_retry_at:
+            self._recover_stop(symbol, now_ns)
         if self.config.skip_settled and self._idle(symbol, now_ns):
             self._busy = False
             return  # what follows would cross nothing, plan nothing, cancel and place nothing
@@ -603,19 +619,57 @@ class ExecutionEngine:
         decision = self.risk.check(order, now_ns)
         if not decision.approved:
             self._log(now_ns, "execution.refused", order_id=order.order_id, reason=decision.reason)
-            self._fail_stop(symbol, f"protective stop refused: {decision.reason}", now_ns)
+            why = f"protective stop refused: {decision.reason}"
+            self._fail_stop(symbol, why, now_ns, recoverable=True)
             return
         self._submit(order, decision.reducing, (), now_ns, out)
 
-    def _fail_stop(self, symbol: str, reason: str, now_ns: int) -> None:
-        """No stop can protect the position: block new risk and take the instrument flat."""
+    def _fail_stop(self, symbol: str, reason: str, now_ns: int, recoverable: bool = False) -> None:
+        """No stop can protect the position: block new risk and take the instrument flat.
+
+        `recoverable`: the venue or the risk engine answered (refused, rejected), so once the
+        instrument is flat with nothing working its state is certain again and, after a
+        cool-down, trading it may resume (`_recover_stop`), a few times a day at most.  A stop
+        that was never answered, or any failure past the day's allowance, blocks until the
+        next day (`resume`) or an operator's clear."""
         if symbol in self._stop_failed:
             return
         self._version += 1
         self._stop_failed[symbol] = reason
+        count = self._stop_failures_today.get(symbol, 0) + 1
+        self._stop_failures_today[symbol] = count
+        if recoverable and count < self.config.stop_failures_per_day:
+            self._stop_retry_at[symbol] = now_ns + self.config.stop_failure_cooldown_ns
+        else:
+            self._stop_retry_at.pop(symbol, None)
         self._log(now_ns, "execution.stop_failed", symbol=symbol, reason=reason)
         self.risk.block(f"stop:{symbol}", reason, now_ns)
         self.portfolio.hold_flat(symbol, reason, now_ns)
+
+    def _recover_stop(self, symbol: str, now_ns: int) -> None:
+        """Lift a recoverable stop failure once it is safe: the cool-down is over, the
+        instrument is flat with no order of ours working, and nothing else holds it (no
+        account-wide halt; the flat hold is still the stop failure's own)."""
+        reason = self._stop_failed.get(symbol)
+        if (
+            reason is None
+            or now_ns < self._stop_retry_at[symbol]
+            or self._halt is not None
+            or self.portfolio.net_position(symbol) != 0
+            or any(t.order.symbol == symbol for t in self.orders.values())
+        ):
+            return
+        del self._stop_retry_at[symbol], self._stop_failed[symbol]
+        self._version += 1
+        if self.portfolio.held_flat(symbol) == reason:
+            self.portfolio.release(symbol, now_ns)
+        self.risk.unblock(f"stop:{symbol}", now_ns)
+        self._log(
+            now_ns,
+            "execution.stop_recovered",
+            symbol=symbol,
+            failures_today=self._stop_failures_today.get(symbol, 0),
+        )
 
     # ---- quotes ------------------------------------------------------------------------------
 
@@ -792,7 +846,8 @@ class ExecutionEngine:
         after = replace(t.order, qty=qty, price_ticks=price, trigger_ticks=trigger)
         decision = self.risk.check_replace(t.order, after, now_ns)
         if not decision.approved:
-            self._fail_stop(t.order.symbol, f"stop move refused: {decision.reason}", now_ns)
+            why = f"stop move refused: {decision.reason}"
+            self._fail_stop(t.order.symbol, why, now_ns, recoverable=True)
             return
         self._send_replace(t, after, now_ns, out)
 
@@ -887,9 +942,8 @@ class ExecutionEngine:
         elif isinstance(event, OrderRejected):
             self._finish(t, OrderStatus.REJECTED, event.reason, now_ns, out)
             if o.purpose == Purpose.STOP:
-                self._fail_stop(
-                    o.symbol, f"protective stop {o.order_id} rejected: " f"{event.reason}", now_ns
-                )
+                why = f"protective stop {o.order_id} rejected: {event.reason}"
+                self._fail_stop(o.symbol, why, now_ns, recoverable=True)
         elif isinstance(event, OrderCanceled):
             if o.purpose == Purpose.STOP and t.pending != "cancel":
                 self._log(
@@ -936,11 +990,8 @@ class ExecutionEngine:
         if event.order_gone:
             self._finish(t, OrderStatus.CANCELED, f"gone: {event.reason}", now_ns, out)
         elif t.order.purpose == Purpose.STOP and was == "replace":
-            self._fail_stop(
-                t.order.symbol,
-                f"protective stop {t.order.order_id} could not be " f"moved: {event.reason}",
-                now_ns,
-            )
+            why = f"protective stop {t.order.order_id} could not be moved: {event.reason}"
+            self._fail_stop(t.order.symbol, why, now_ns, recoverable=True)
         return t.order.symbol
 
     def _finish(

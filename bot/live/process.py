@@ -40,6 +40,7 @@ from bot.engine.kernel import TradingKernel
 from bot.live.adapter import DryRunClient, FixExecutionClient, LiveGateway, run_now
 from bot.live.bars import BarBuilder
 from bot.live.clock import MarketClock, WallClock, market_start_ns, regular_day
+from bot.live.fix42 import ask_each, missed_fill, open_orders
 from bot.live.journal import Journal, JournalError
 from bot.live.metrics import Metrics
 from bot.live.notify import Notifier
@@ -94,6 +95,8 @@ class Summary:
     sleeve_pnl_cents: dict[str, int] = field(default_factory=dict)
     day_net_cents: int = 0
     reconciled: list[str] = field(default_factory=list)
+    direct_flatten_cents: int | None = None  # the shutdown's flatten outside the kernel
+    flat_by: str = "its position report"  # FIX 4.2 has none: the books and the fills
     rss_start_kb: int = 0
     rss_end_kb: int = 0
 
@@ -118,12 +121,21 @@ class LiveProcess:
         self.notifier = Notifier()
         self.metrics = Metrics()
         self.summary = Summary(rss_start_kb=rss_kb())
+        if settings.fix_begin_string == "FIX.4.2":
+            self.summary.flat_by = "the books and the orders' fills: FIX 4.2 has no position report"
         self.child: SimChild | None = None
         self.clock: MarketClock | WallClock = WallClock()
         self.gateway: LiveGateway | None = None
         self.client: FixExecutionClient | DryRunClient | None = None
         self.kernel: TradingKernel | None = None
         self.bars: BarBuilder | None = None
+        self._kernel_muted = False  # the shutdown took over: the kernel's commands are not sent
+        # the account after the last trading day whose end was applied (the journal's
+        # "account"), and that day: a stop mid-day closes the kernel's books provisionally,
+        # which must not reach the journal as the account
+        self._account: AccountState | None = None
+        self._account_day: str | None = None
+        self._account_written: AccountState | None = None
         self._events: deque[Event] = deque()
         self._draining = False
         self._cause_ns = 0  # perf_counter_ns of the market data being handled (tick-to-trade)
@@ -279,16 +291,22 @@ class LiveProcess:
             risk_sink=self._risk_event,
         )
         snapshot = self.journal.get("risk")
+        restored_day: date | None = None
         if snapshot is not None:
             try:
                 kernel.risk.restore(snapshot)
+                day = (snapshot.get("day") or {}).get("day")  # checked by `restore`
+                restored_day = date.fromisoformat(day) if day else None
                 log_event(log, "live.risk_restored", state=snapshot.get("state"),
                           day=(snapshot.get("day") or {}).get("day"))  # fmt: skip
                 self._apply_reconcile_fills(kernel)
                 self._clear_settled_blocks(kernel)
             except ValueError as exc:
+                restored_day = None
                 log_event(log, "live.risk_snapshot_refused", logging.ERROR, error=str(exc))
                 kernel.risk.block("journal", f"risk snapshot refused: {exc}", self._now_dt())
+        self._account = kernel.account
+        self._account_day = self._closed_day()
         if opts.mode == "dry-run":
             self.client = DryRunClient(self.clock, self.deliver, self._journal)
         else:
@@ -301,8 +319,36 @@ class LiveProcess:
         symbols = sorted({s for sleeve in kernel.sleeves for s in sleeve.symbols})
         for symbol in symbols:
             gateway.subscribe(symbol)
-        self._send(kernel.start())
+        if restored_day is not None and not self._day_applied(restored_day):
+            # the journal's day: resumed, or (over while the process was down) closed first
+            self._send(kernel.resume(restored_day, self._journal_low(restored_day)))
+        else:
+            self._send(kernel.start())
         self._arm_timer()
+
+    def _closed_day(self) -> str | None:
+        data = self.journal.get("account_day")
+        day = data.get("day") if isinstance(data, dict) else None
+        return day if isinstance(day, str) else None
+
+    def _day_applied(self, day: date) -> bool:
+        """Was the end of trading day `day` already applied to the journal's account?"""
+        return self._account_day is not None and self._account_day >= day.isoformat()
+
+    def _journal_low(self, day: date) -> int:
+        """The lowest net P&L journalled for `day` (0 when none was recorded)."""
+        data = self.journal.get("day")
+        if not isinstance(data, dict) or data.get("day") != day.isoformat():
+            return 0
+        low = data.get("low_cents")
+        return low if isinstance(low, int) and not isinstance(low, bool) else 0
+
+    def _journal_day(self) -> None:
+        """The day in progress and its low, for a restart that finds the day over."""
+        found = self.kernel.day_low() if self.kernel is not None else None
+        if found is not None:
+            with contextlib.suppress(JournalError):
+                self.journal.put("day", {"day": found[0].isoformat(), "low_cents": found[1]})
 
     def _gw(self) -> LiveGateway:
         if self.gateway is None:
@@ -317,23 +363,32 @@ class LiveProcess:
     def _apply_reconcile_fills(self, kernel: TradingKernel) -> None:
         """The fills of the startup flatten count in the day restored from the journal (its
         P&L and fees); then the venue is flat, and so are the books."""
+        if kernel.risk.snapshot()["day"] is None:
+            return
+        self._count_direct_fills(kernel, self._reconcile_fills, "reconcile")
+        kernel.risk.drain_events()
+
+    def _count_direct_fills(
+        self, kernel: TradingKernel, fills: list[tuple[str, Side, int, Decimal]], tag: str
+    ) -> None:
+        """Fills of flatten orders sent outside the kernel (startup reconciliation, the
+        shutdown's direct flatten) count in the risk engine's day: its P&L and fees.  The
+        venue was flattened by them, so any position the books still hold afterwards was
+        never at the venue: it is dropped, with a `reconcile.mismatch` in the journal."""
         risk = kernel.risk
         now = self._now_dt()
-        if risk._day is None:
-            return
-        for n, (symbol, side, qty, price) in enumerate(self._reconcile_fills, 1):
+        for n, (symbol, side, qty, price) in enumerate(fills, 1):
             instrument = self.parts.instruments.get(symbol)
             if instrument is None:
                 continue
-            risk.on_fill(f"reconcile-{n}", qty, instrument.to_ticks(price), now,
+            risk.on_fill(f"{tag}-{n}", qty, instrument.to_ticks(price), now,
                          symbol=symbol, side=side)  # fmt: skip
         risk.unblock("unknown_fill", now)
         left = {s: p.qty for s, p in risk.positions.items() if p.qty}
         if left:  # the journal's books and the venue's disagreed: the venue is the truth
-            self._journal("reconcile.mismatch", {"journal_positions_left": left})
-            log_event(log, "live.reconcile_mismatch", logging.WARNING, positions=left)
+            self._journal("reconcile.mismatch", {"books_positions_left": left, "after": tag})
+            log_event(log, "live.reconcile_mismatch", logging.WARNING, positions=left, after=tag)
             risk.positions = {}
-        risk.drain_events()
 
     def _clear_settled_blocks(self, kernel: TradingKernel) -> None:
         """The snapshot's blocks belonged to the previous run (its shutdown, its feed, its
@@ -390,7 +445,7 @@ class LiveProcess:
 
     def _send(self, commands: list[Command]) -> None:
         client = self.client
-        if client is None:
+        if client is None or self._kernel_muted:
             return
         now = self.clock.now_ns()
         for command in commands:
@@ -519,7 +574,14 @@ class LiveProcess:
     def _kernel_log(self, source: str, message: str, fields: Mapping[str, Any]) -> None:
         self._log(f"{source}: {message}", {"source": source, **dict(fields)})
         if source == "kernel" and message == "day closed":
+            day = str(fields.get("day", ""))
+            today = self.parts.schedule.day_of_ns(self.clock.now_ns()).isoformat()
+            if day >= today:  # a stop mid-day: the day is not over, the account unchanged
+                self._journal("day.provisional", dict(fields))
+                return
             self._journal("day.closed", dict(fields))
+            if self.kernel is not None:
+                self._account, self._account_day = self.kernel.account, day
             self._journal_state()
 
     def _risk_event(self, event: RiskEvent) -> None:
@@ -565,7 +627,12 @@ class LiveProcess:
             return
         try:
             self.journal.put("risk", kernel.risk.snapshot())
-            self.journal.put("account", asdict(kernel.account))
+            account = self._account or kernel.account
+            if account is not self._account_written:
+                self.journal.put("account", asdict(account))
+                if self._account_day is not None:
+                    self.journal.put("account_day", {"day": self._account_day})
+                self._account_written = account
         except JournalError as exc:
             log_event(log, "live.journal_failed", logging.CRITICAL, error=str(exc))
             self.request_stop(f"journal not writable: {exc}")
@@ -648,6 +715,7 @@ class LiveProcess:
             if time.monotonic() - last_status >= 1.0:
                 last_status = time.monotonic()
                 self._write_status("running")
+                self._journal_day()
                 self.notifier.status(self._status_line(why))
             if not self._events and not self._draining and self._timer is None:
                 self._arm_timer()
@@ -746,7 +814,7 @@ class LiveProcess:
         broker stops still protect them meanwhile), then cancel every working order."""
         gateway = self._gw()
         rec = gateway.reconciliation
-        positions = gateway.venue_positions()
+        positions = await self._fix42_positions() if gateway.fix42 else gateway.venue_positions()
         working = gateway.tracker.working()
         report = {
             "venue_positions": positions,
@@ -775,10 +843,12 @@ class LiveProcess:
         await self._cancel_everything()
 
     async def _flatten_venue(self, positions: Mapping[str, int], timeout: float = 15.0) -> bool:
-        """Market orders against the venue's positions until its own report says flat."""
+        """Market orders against the venue's positions until its own report says flat (on
+        FIX 4.2, which has none: until the orders' fills have taken them to zero)."""
         gateway = self._gw()
         deadline = time.monotonic() + timeout
         while positions and time.monotonic() < deadline:
+            left = dict(positions)
             for symbol, net in positions.items():
                 req = OrderRequest(
                     symbol=symbol, side="sell" if net > 0 else "buy", qty=abs(net),
@@ -792,11 +862,57 @@ class LiveProcess:
                     side = Side.SELL if net > 0 else Side.BUY
                     for fill in order.fills:
                         self._reconcile_fills.append((symbol, side, fill.qty, fill.price))
-            positions = await self._venue_positions()
+                        left[symbol] -= fill.qty if net > 0 else -fill.qty
+            if gateway.fix42:
+                positions = {s: n for s, n in left.items() if n}
+            else:
+                positions = await self._venue_positions()
         return not positions
+
+    async def _fix42_positions(self, timeout: float = 10.0) -> dict[str, int]:
+        """FIX 4.2 (no AF, no AN): every order the journal saw sent and not end is asked by a
+        status request (H); the position is the journal's books plus the fills the venue counts
+        for those orders that the journal missed.  An order the journal never recorded cannot
+        be known on 4.2 (see `bot.live.fix42`).  No answer in time stops the start."""
+        known = open_orders(self.journal, self.parts.instruments)
+        pairs = await ask_each(self._gw(), known, timeout)
+        positions = self._journal_positions()
+        for order, tracked in pairs:
+            missed = missed_fill(order, tracked)
+            if missed is not None:
+                qty, price = missed
+                side = Side.BUY if order.request.side == "buy" else Side.SELL
+                self._reconcile_fills.append((order.request.symbol, side, qty, price))
+                symbol = order.request.symbol
+                positions[symbol] = positions.get(symbol, 0) + qty * int(side)
+        self._journal("reconcile.fix42", {
+            "asked": [o.cl_ord_id for o, _ in pairs],
+            "answers": {o.cl_ord_id: str(t.state) for o, t in pairs},
+            "positions_by_books": positions,
+            "unknowable": "orders the journal never recorded, and their positions",
+        })  # fmt: skip
+        return {s: n for s, n in positions.items() if n}
+
+    def _journal_positions(self) -> dict[str, int]:
+        """Net lots per symbol in the journal's risk snapshot (the books of the last run)."""
+        positions: dict[str, int] = {}
+        try:
+            held = (self.journal.get("risk") or {}).get("positions") or {}
+            for symbol, pos in held.items():
+                net = sum(int(lot[0]) for lot in pos.get("lots", [])) * int(pos.get("sign", 0))
+                if net:
+                    positions[str(symbol)] = net
+        except (AttributeError, TypeError, ValueError, IndexError) as exc:
+            raise RuntimeError(f"the journal's risk positions are unreadable: {exc}") from None
+        return positions
 
     async def _venue_positions(self, timeout: float = 5.0) -> dict[str, int]:
         gateway = self._gw()
+        if gateway.fix42:  # no position report on 4.2: the books are all there is
+            kernel = self.kernel
+            if kernel is None:
+                return {}
+            return {s: p.qty for s, p in kernel.risk.positions.items() if p.qty}
         with contextlib.suppress(NotConnected):
             gateway.request_positions()
             await gateway.wait_for(lambda: gateway.reconciliation.positions_done, timeout)
@@ -844,6 +960,11 @@ class LiveProcess:
             await asyncio.sleep(0.05)
             self._fire_timers()
         flat = False
+        direct = len(self._reconcile_fills)
+        self._journal("shutdown.venue_check", {"books_flat": kernel.risk.is_flat()})
+        # the kernel had its turn: from here only the shutdown sends (two flattens racing for
+        # the same position could both fill and reverse it); its events are still applied
+        self._kernel_muted = True
         if gateway.logged_on:
             try:
                 positions = await self._venue_positions(
@@ -856,9 +977,12 @@ class LiveProcess:
                     )
             except (NotConnected, TimeoutError):
                 flat = False
+        if len(self._reconcile_fills) > direct:  # the kernel's flatten did not get it flat
+            self._count_shutdown_flatten(kernel, self._reconcile_fills[direct:])
         self.summary.flat_confirmed = flat
         if flat:
             await self._cancel_everything(max(0.5, min(5.0, deadline - time.monotonic())))
+        self._journal_day()
         with contextlib.suppress(Exception):
             kernel.close_books()
         self._collect_summary()
@@ -871,6 +995,19 @@ class LiveProcess:
             log_event(log, "live.not_flat", logging.CRITICAL, reason=why)
             return EXIT_NOT_FLAT
         return EXIT_OK
+
+    def _count_shutdown_flatten(
+        self, kernel: TradingKernel, fills: list[tuple[str, Side, int, Decimal]]
+    ) -> None:
+        """The shutdown's direct flatten is the day's too: its fills go into the risk engine's
+        day P&L and fees, and its risk events into the journal like any other."""
+        before = kernel.risk.day_net_cents()
+        self._count_direct_fills(kernel, fills, "shutdown-flatten")
+        for event in kernel.risk.drain_events():
+            self._risk_event(event)
+        cents = kernel.risk.day_net_cents() - before
+        self.summary.direct_flatten_cents = cents
+        self._journal("flatten.counted", {"fills": len(fills), "day_net_change_cents": cents})
 
     def _collect_summary(self) -> None:
         kernel, client = self.kernel, self.client
@@ -913,12 +1050,14 @@ def format_summary(summary: Summary) -> str:
     lines = [
         f"session ended: {summary.reason or 'stopped'}",
         "flat at the venue: "
-        + ("yes (its position report)" if summary.flat_confirmed else "NOT CONFIRMED"),
+        + (f"yes ({summary.flat_by})" if summary.flat_confirmed else "NOT CONFIRMED"),
         f"day P&L: {usd(summary.day_net_cents)}",
     ]  # fmt: skip
     for name, cents in sorted(summary.sleeve_pnl_cents.items()):
         lines.append(f"  sleeve {name}: {usd(cents)}")
     lines.append(f"  total: {usd(sum(summary.sleeve_pnl_cents.values()))}")
+    if summary.direct_flatten_cents is not None:
+        lines.append(f"  shutdown flatten outside the sleeves: {usd(summary.direct_flatten_cents)}")
     lines.append(f"orders: {summary.orders}  fills: {summary.fills}")
     refusals = ", ".join(f"{k} {v}" for k, v in sorted(summary.refusals.items())) or "none"
     lines.append(f"refusals: {refusals}")

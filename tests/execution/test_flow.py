@@ -7,6 +7,7 @@ from bot.model.events import OrderAccepted, OrderCanceled, OrderFilled
 from bot.model.fills import Fill
 from bot.model.orders import OrderType, Purpose, TimeInForce
 from bot.model.side import Side
+from bot.model.units import NS_PER_SECOND
 from bot.strategy.intents import Quotes, TargetPosition
 from tests.execution.rig import Rig, settled_stops_cover, stops_never_exceed
 
@@ -117,6 +118,53 @@ def test_stop_rejected_flattens_and_blocks_new_risk() -> None:
     assert rig.engine.stop_failure("MES")
     rig.target("a", 3, 19_990)  # no new entry while blocked
     assert len(rig.submitted(Purpose.ENTRY)) == 1 and rig.net == 0
+
+
+def test_a_refused_stop_blocks_until_flat_and_cooled_down_then_trading_resumes() -> None:
+    rig = Rig(stop_failure_cooldown_ns=60 * NS_PER_SECOND)
+    rig.venue.reject_stops = "stop price is at or through the last trade"
+    rig.target("a", 2, 19_990)
+    assert rig.net == 0 and "stop:MES" in rig.risk.blocks
+    rig.venue.reject_stops = ""
+    rig.now += 59 * NS_PER_SECOND
+    rig.target("a", 1, 19_990)  # flat, nothing working, but still cooling down
+    assert len(rig.submitted(Purpose.ENTRY)) == 1 and "stop:MES" in rig.risk.blocks
+    rig.now += NS_PER_SECOND
+    rig.sync()  # the cool-down is over: the block lifts and the wanted entry goes, with a stop
+    assert "stop:MES" not in rig.risk.blocks and rig.engine.stop_failure("MES") is None
+    assert len(rig.submitted(Purpose.ENTRY)) == 2 and rig.net == 1
+    assert rig.venue_stop_qty() == 1
+
+
+def test_the_days_last_allowed_stop_failure_blocks_until_the_next_day() -> None:
+    rig = Rig(stop_failure_cooldown_ns=NS_PER_SECOND, stop_failures_per_day=2)
+    rig.venue.reject_stops = "stop price is at or through the last trade"
+    rig.target("a", 2, 19_990)  # failure 1: recoverable
+    first = rig.risk.blocks["stop:MES"]
+    rig.now += 2 * NS_PER_SECOND
+    rig.sync()  # recovered, entered again, and the new stop failed too: the day's allowance
+    assert len(rig.submitted(Purpose.ENTRY)) == 2 and rig.net == 0
+    assert rig.risk.blocks["stop:MES"] != first
+    rig.now += 3600 * NS_PER_SECOND
+    rig.venue.reject_stops = ""
+    rig.sync()
+    assert "stop:MES" in rig.risk.blocks and len(rig.submitted(Purpose.ENTRY)) == 2
+    rig.run(rig.engine.resume(rig.tick()))  # a new day (or an operator's clear)
+    assert "stop:MES" not in rig.risk.blocks and rig.net == 2
+
+
+def test_a_stop_never_acknowledged_is_not_recovered_by_waiting() -> None:
+    rig = Rig(stop_ack_timeout_ns=2 * NS_PER_SECOND, stop_failure_cooldown_ns=NS_PER_SECOND)
+    rig.venue.silent_stops = True
+    rig.target("a", 1, 19_990)
+    rig.now += 2 * NS_PER_SECOND
+    rig.run(rig.engine.check_timeouts(rig.now))
+    (stop,) = [o for o in rig.submitted(Purpose.STOP)]
+    rig.run(rig.engine.on_event(OrderCanceled(rig.tick(), stop.order_id), rig.now))
+    assert rig.net == 0
+    rig.now += 3600 * NS_PER_SECOND
+    rig.sync()
+    assert "stop:MES" in rig.risk.blocks  # the venue never answered: blocked for the day
 
 
 def test_stop_not_acknowledged_in_time_is_cancelled_then_the_position_flattened() -> None:

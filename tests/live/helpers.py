@@ -88,6 +88,13 @@ class Bot:
     proc: subprocess.Popen[str]
     state_dir: Path
     metrics_port: int
+    output: tuple[Path, Path] | None = None  # stdout, stderr files (a pipe nobody reads fills)
+
+    def communicate(self) -> tuple[str, str]:
+        out, err = self.proc.communicate()
+        if self.output is not None:
+            return self.output[0].read_text(), self.output[1].read_text()
+        return out or "", err or ""
 
     def journal_count(self, kind: str) -> int:
         path = self.state_dir / "journal.sqlite"
@@ -106,7 +113,7 @@ class Bot:
             if predicate():
                 return
             if self.proc.poll() is not None:
-                out, err = self.proc.communicate()
+                out, err = self.communicate()
                 raise AssertionError(f"bot exited {self.proc.returncode} waiting for {what}: "
                                      f"{out[-2000:]} {err[-3000:]}")  # fmt: skip
             time.sleep(0.1)
@@ -117,11 +124,12 @@ class Bot:
 
     def finish(self, timeout: float = 40.0) -> tuple[int, str, str]:
         try:
-            out, err = self.proc.communicate(timeout=timeout)
+            self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            out, err = self.proc.communicate()
+            _out, err = self.communicate()
             raise AssertionError(f"bot did not exit: {err[-3000:]}") from None
+        out, err = self.communicate()
         return self.proc.returncode, out, err
 
 
@@ -142,15 +150,19 @@ def bot_env(state_dir: Path, port: int, metrics_port: int, **extra: str) -> dict
 
 def start_bot(state_dir: Path, port: int, *args: str, **env: str) -> Bot:
     metrics_port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--sleeve", "mm", *args],
-        env=bot_env(state_dir, port, metrics_port, **env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    n = len(list(state_dir.parent.glob("bot-*.out"))) if state_dir.parent.is_dir() else 0
+    state_dir.parent.mkdir(parents=True, exist_ok=True)
+    output = (state_dir.parent / f"bot-{n}.out", state_dir.parent / f"bot-{n}.err")
+    with output[0].open("w") as out, output[1].open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run", "--sleeve", "mm", *args],
+            env=bot_env(state_dir, port, metrics_port, **env),
+            stdout=out,
+            stderr=err,
+            text=True,
+        )
     STARTED.append(proc)
-    return Bot(proc, state_dir, metrics_port)
+    return Bot(proc, state_dir, metrics_port, output)
 
 
 def stop_signal() -> int:

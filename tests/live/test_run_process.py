@@ -74,6 +74,8 @@ def test_sigterm_flattens_and_exits_zero(tmp_path: Path) -> None:
             "topstep_heartbeat_timestamp_seconds", "topstep_fills_total",
         ):  # fmt: skip
             assert name in body, name
+        # SIGTERM with a position open (and its broker stop working)
+        bot.wait(lambda: _has_position_and_stop(server), 60, "a position under a broker stop")
         bot.signal(signal.SIGTERM)
         rc, out, err = bot.finish()
         assert rc == 0, err[-3000:]

@@ -71,7 +71,7 @@ def test_trend_stays_out_when_risk_is_not_active() -> None:
 
 
 def test_mean_reversion_fades_the_extreme_and_exits_at_the_mean() -> None:
-    sleeve = MeanReversionSleeve("mr", ("MES",), MeanReversionParams(ema_bars=10, entry_z=2.5))
+    sleeve = MeanReversionSleeve("mr", ("MES",), MeanReversionParams(mean_bars=10, entry_z=2.5))
     ctx = RecordingContext()
     for i in range(20):
         sleeve.on_bar(ctx, bar(i, 20_000 + (2 if i % 2 else -2)))
@@ -88,7 +88,7 @@ def test_mean_reversion_fades_the_extreme_and_exits_at_the_mean() -> None:
 
 def test_mean_reversion_time_stop() -> None:
     sleeve = MeanReversionSleeve(
-        "mr", ("MES",), MeanReversionParams(ema_bars=10, entry_z=2.5, max_bars=2)
+        "mr", ("MES",), MeanReversionParams(mean_bars=10, entry_z=2.5, max_bars=2)
     )
     ctx = RecordingContext()
     for i in range(20):
