@@ -1,7 +1,9 @@
 """Build QuickFIX messages from plain values with generic fields (any FIX version).
 
-Prices go on the wire as exact decimal text (`StringField`), never through a C++ double, and
-TransactTime is written with explicit milliseconds.
+Prices go on the wire as exact decimal text, never through a C++ double, and TransactTime is
+written with explicit milliseconds.  A message is parsed by QuickFIX from its text in one call
+(unvalidated; `sendToTarget` fills the header and trailer): one SWIG call instead of two per
+field, which took ~70 us of the order send path.  The wire text is the same field for field.
 """
 
 from __future__ import annotations
@@ -15,14 +17,20 @@ from fix.wire import utc_timestamp_ms
 FieldValues = Sequence[tuple[int, str]]
 
 
+SOH = "\x01"
+
+
 def message(msg_type: str, fields: FieldValues) -> fix.Message:
-    """A message of `msg_type` with body fields in the given order (empty values skipped)."""
-    msg = fix.Message()
-    msg.getHeader().setField(fix.StringField(35, msg_type))
+    """A message of `msg_type` with body fields in the given order (empty values skipped).
+
+    A value holding the field separator would smuggle in fields of its own: ValueError."""
+    parts = [f"35={msg_type}{SOH}"]
     for tag, value in fields:
         if value != "":
-            msg.setField(fix.StringField(tag, value))
-    return msg
+            if SOH in value:
+                raise ValueError(f"tag {tag}: a FIX value may not contain SOH: {value!r}")
+            parts.append(f"{tag}={value}{SOH}")
+    return fix.Message("".join(parts), False)
 
 
 def add_groups(

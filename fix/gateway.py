@@ -28,7 +28,7 @@ from bot.instruments.specs import MICROS
 from bot.ops.logs import log_event
 from fix import messages
 from fix.app import SafeApplication
-from fix.bridge import LoopBridge
+from fix.bridge import Changed, LoopBridge
 from fix.clordid import ClOrdIdSource
 from fix.mdbook import LevelBook
 from fix.orders import (
@@ -229,8 +229,7 @@ class FixGateway:
         self._running = False
         self._app: GatewayApp | None = None
         self._bridge: LoopBridge[Inbound] | None = None
-        self._pump: asyncio.Task[None] | None = None
-        self._changed: asyncio.Condition | None = None
+        self._changed: Changed | None = None
         self._sid: Any = None
         self.rtt_samples_ns: list[int] = []
         self._sent_ns: dict[str, int] = {}
@@ -239,8 +238,8 @@ class FixGateway:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._bridge = LoopBridge(loop)
-        self._changed = asyncio.Condition()
+        self._changed = Changed()
+        self._bridge = LoopBridge(loop, self._on_inbound, self._changed.notify)
         self._app = GatewayApp(self.cfg, self._bridge, self.resend_max_age_s)
         ensure_dirs(self.cfg)
         self._sid = fix.SessionID(
@@ -252,7 +251,6 @@ class FixGateway:
             raise RuntimeError(f"FIX session {self._sid.toString()} already exists in-process")
         self._initiator = self._new_initiator()
         self._running = True
-        self._pump = asyncio.create_task(self._run_pump(), name="fix-gateway-pump")
         self._supervisor = asyncio.create_task(self._reconnect_backoff(), name="fix-backoff")
         if self.drive == "poll":
             self._poller = asyncio.create_task(self._poll_loop(), name="fix-gateway-poll")
@@ -311,10 +309,6 @@ class FixGateway:
         if self._initiator is not None:
             holder, self._initiator = [self._initiator], None
             await asyncio.get_running_loop().run_in_executor(None, _stop_and_release, holder)
-        if self._pump is not None:
-            self._pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pump
         log_event(log, "fix_gateway_stopped")
 
     async def _reconnect_backoff(self) -> None:
@@ -364,8 +358,7 @@ class FixGateway:
     async def _notify(self) -> None:
         """Wake `wait_for` callers after a change that did not come from an inbound message."""
         if self._changed is not None:
-            async with self._changed:
-                self._changed.notify_all()
+            self._changed.notify()
 
     async def _poll_loop(self) -> None:
         """Drive the initiator from the loop thread: one non-blocking poll per iteration.
@@ -397,8 +390,7 @@ class FixGateway:
         """Wait until `predicate()` holds after some inbound event; TimeoutError otherwise."""
         if self._changed is None:
             raise RuntimeError("gateway not started")
-        async with asyncio.timeout(timeout), self._changed:
-            await self._changed.wait_for(predicate)
+        await self._changed.wait_for(predicate, timeout)
 
     # ------------------------------------------------------------------ sending
 
@@ -474,9 +466,10 @@ class FixGateway:
         tick = self.tick_sizes.get(req.symbol)
         if tick is None:
             return req
-        return dataclasses.replace(
-            req, price=snap_to_grid(req.price, tick), stop_px=snap_to_grid(req.stop_px, tick)
-        )
+        price, stop_px = snap_to_grid(req.price, tick), snap_to_grid(req.stop_px, tick)
+        if price == req.price and stop_px == req.stop_px:
+            return req  # already on the grid (the live adapter's prices always are): no copy
+        return dataclasses.replace(req, price=price, stop_px=stop_px)
 
     def request_status(self, order: TrackedOrder) -> None:
         """Send an OrderStatusRequest (H) by ClOrdID; the answer updates the order."""
@@ -514,18 +507,13 @@ class FixGateway:
 
     # ------------------------------------------------------------------ inbound
 
-    async def _run_pump(self) -> None:
-        if self._bridge is None or self._changed is None:
-            raise RuntimeError("gateway not started")
-        while True:
-            item = await self._bridge.get()
-            self._last_activity = time.monotonic()
-            try:
-                self._handle(item)
-            except Exception as exc:  # one bad message never stops the gateway
-                log_event(log, "fix_gateway_error", logging.ERROR, error=repr(exc))
-            async with self._changed:
-                self._changed.notify_all()
+    def _on_inbound(self, item: Inbound) -> None:
+        """Loop thread, straight from the bridge (waiters are woken once per batch)."""
+        self._last_activity = time.monotonic()
+        try:
+            self._handle(item)
+        except Exception as exc:  # one bad message never stops the gateway
+            log_event(log, "fix_gateway_error", logging.ERROR, error=repr(exc))
 
     def _handle(self, item: Inbound) -> None:
         if item.kind == "logon":

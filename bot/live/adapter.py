@@ -79,6 +79,7 @@ class LiveGateway(FixGateway):
     clock: Clock | None = None
     session_closed: str = ""  # the venue said its trading session (the replay) has ended
     md_received_ns: int = 0  # perf_counter_ns of the last market data handed on (tick-to-trade)
+    _inbound_ns: int = 0  # perf_counter_ns at which QuickFIX handed the message being handled
 
     def _on_market_data(self, f: FixFields) -> None:
         super()._on_market_data(f)
@@ -117,12 +118,11 @@ class LiveGateway(FixGateway):
             events.extend(BookDelta(now, s, tuple(lv)) for s, lv in by_symbol.items())
             events.extend(trades)
         if events:
-            import time
-
-            self.md_received_ns = time.perf_counter_ns()
+            self.md_received_ns = self._inbound_ns
             sink(events)
 
     def _on_app(self, f: FixFields, received_ns: int) -> None:
+        self._inbound_ns = received_ns
         super()._on_app(f, received_ns)
         if f.msg_type == "h" and f.get(340) == "3":  # TradingSessionStatus: closed
             self.session_closed = f.get(58) or "trading session closed"
@@ -242,7 +242,8 @@ class FixExecutionClient:
             stop_px=self._price(order.symbol, order.trigger_ticks),
             tif=order.tif.value,
         )
-        if self.journal is not None:  # written before it is sent: never an order we forgot
+        if self.journal is not None:  # in the live process's batch: committed right after the
+            # send, in the same loop callback, before its acknowledgement can be handled
             self.journal("order.submit", _order_fields(order))
         tracked: TrackedOrder = run_now(self.gateway.new_order(req, wait=False))
         self.by_model[order.order_id] = tracked

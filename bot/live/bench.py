@@ -13,6 +13,7 @@ initiator against a bare echo acceptor: NewOrderSingle sent -> answer received.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -66,6 +67,18 @@ def _ready(state: Path) -> bool:
     except sqlite3.Error:
         return False
     return bool(row and row[0])
+
+
+def _internal(state: Path, warmup: int) -> dict[str, float]:
+    """The bot's own share, as it journalled it at shutdown: QuickFIX handing it the market
+    data (its engine thread's callback) -> its first order message handed back to QuickFIX
+    (`sendToTarget` returned); the warm-up's samples dropped."""
+    with sqlite3.connect(f"file:{state / 'journal.sqlite'}?mode=ro", uri=True) as db:
+        row = db.execute(
+            "SELECT body FROM events WHERE kind='latency.tick_to_trade' ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    samples = json.loads(row[0])["ns"] if row else []
+    return _summary(samples[warmup:]) if len(samples) > warmup else {}
 
 
 def _bot_samples(root: Path, n: int, warmup: int) -> dict[str, Any]:
@@ -146,7 +159,10 @@ def _bot_samples(root: Path, n: int, warmup: int) -> dict[str, Any]:
             missed += 1
     if not samples:
         raise RuntimeError("the bot reacted to no tick")
-    return {**_summary(samples), "ticks": len(ticks) - warmup, "no_reaction": missed}
+    result: dict[str, Any] = {**_summary(samples), "ticks": len(ticks) - warmup}
+    result["no_reaction"] = missed
+    result["inside_the_bot"] = _internal(state, warmup)
+    return result
 
 
 def run_tick_to_trade_bench(n: int = 2_000, warmup: int = 200) -> dict[str, Any]:

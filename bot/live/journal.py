@@ -2,17 +2,26 @@
 
 Two tables:
 
-- `events`: append-only, one row per thing that happened or is about to (an order before it is
+- `events`: append-only, one row per thing that happened or is about to (an order as it is
   sent, every state change, fills, risk events, reconciliation reports, the day's figures), with
   the market time, the wall time and a JSON body;
 - `state`: the latest value of each named piece of state: the risk engine's snapshot (day
   baseline, realized P&L, fees, halts), the account (balance, floor, winning days, tier), the
   process's status (positions, working orders, P&L, buffers) and the run's identity.
 
-Each write commits before the call returns.  WAL with `synchronous=NORMAL` survives a killed
-process (kill -9) without losing a committed row: the log is in the file before the commit
-returns; only a power cut may lose the last commits (`synchronous=FULL` closes that too, at one
-fsync per commit: `JOURNAL_SYNC=full`).  Readers (`status`) never block the writer.
+Each write commits before the call returns, except inside a batch (`begin`/`commit`): the live
+process opens one around each loop callback that handles events, so the rows written while
+deciding (the risk decision, the order about to go out) cost no commit before the send; they
+are committed together, in order, in one transaction at the end of that same callback, before
+the loop can hand the process anything else (the order's acknowledgement or fill included).
+A kill -9 between the send and that commit loses the rows of one callback, never an order's
+existence: QuickFIX's file store already holds the sent message, and a restart believes only
+the venue (its AF/AN answers), cancelling and flattening whatever it reports.
+
+WAL with `synchronous=NORMAL` survives a killed process (kill -9) without losing a committed row:
+the log is in the file before the commit returns; only a power cut may lose the last commits
+(`synchronous=FULL` closes that too, at one fsync per commit: `JOURNAL_SYNC=full`).  Readers
+(`status`) never block the writer.
 """
 
 from __future__ import annotations
@@ -43,6 +52,13 @@ CREATE TABLE IF NOT EXISTS state (
     body TEXT NOT NULL
 );
 """
+
+
+_APPEND = "INSERT INTO events(market_ns, wall_ns, kind, body) VALUES (?, ?, ?, ?)"
+_PUT = (
+    "INSERT INTO state(key, wall_ns, body) VALUES (?, ?, ?) "
+    "ON CONFLICT(key) DO UPDATE SET wall_ns=excluded.wall_ns, body=excluded.body"
+)
 
 
 class JournalError(Exception):
@@ -80,6 +96,9 @@ class Journal:
         self.readonly = readonly
         self.writes = 0
         self.failed: str | None = None
+        self.commits = 0
+        self._depth = 0  # open batches; rows wait in `_pending` until the outermost commits
+        self._pending: list[tuple[str, tuple[Any, ...], Mapping[str, Any]]] = []
         try:
             if readonly:
                 uri = f"file:{path}?mode=ro"
@@ -102,30 +121,53 @@ class Journal:
 
     # ---------------------------------------------------------------- writing
 
-    def append(self, kind: str, body: Mapping[str, Any], market_ns: int = 0) -> None:
-        """Record one event; committed when this returns.  Raises `JournalError`."""
+    def begin(self) -> None:
+        """Open a batch (nestable): writes wait in memory until the outermost `commit`."""
+        self._depth += 1
+
+    def commit(self) -> None:
+        """Close a batch; the outermost writes every waiting row in one transaction, in order.
+        Raises `JournalError` (nothing of the batch is then committed)."""
+        self._depth = max(0, self._depth - 1)
+        if self._depth or not self._pending:
+            return
+        pending, self._pending = self._pending, []
         try:
-            self._db.execute(
-                "INSERT INTO events(market_ns, wall_ns, kind, body) VALUES (?, ?, ?, ?)",
-                (market_ns, time.time_ns(), kind, dumps(body)),
-            )
+            self._db.execute("BEGIN")
+            try:
+                for sql, args, body in pending:
+                    self._db.execute(sql, (*args, dumps(body)))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            self.failed = str(exc)
+            raise JournalError(f"journal {self.path}: {exc}") from None
+        self.writes += len(pending)
+        self.commits += 1
+
+    def _write(self, sql: str, args: tuple[Any, ...], body: Mapping[str, Any]) -> None:
+        if self._depth:  # encoded and written at the batch's commit, off the hot path
+            self._pending.append((sql, args, body))
+            return
+        try:
+            self._db.execute(sql, (*args, dumps(body)))
         except sqlite3.Error as exc:
             self.failed = str(exc)
             raise JournalError(f"journal {self.path}: {exc}") from None
         self.writes += 1
+        self.commits += 1
+
+    def append(self, kind: str, body: Mapping[str, Any], market_ns: int = 0) -> None:
+        """Record one event; committed when this returns (in a batch: at its `commit`; `body`
+        must not change meanwhile).  Raises `JournalError`."""
+        self._write(_APPEND, (market_ns, time.time_ns(), kind), body)
 
     def put(self, key: str, body: Mapping[str, Any]) -> None:
-        """Replace the named state; committed when this returns.  Raises `JournalError`."""
-        try:
-            self._db.execute(
-                "INSERT INTO state(key, wall_ns, body) VALUES (?, ?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET wall_ns=excluded.wall_ns, body=excluded.body",
-                (key, time.time_ns(), dumps(body)),
-            )
-        except sqlite3.Error as exc:
-            self.failed = str(exc)
-            raise JournalError(f"journal {self.path}: {exc}") from None
-        self.writes += 1
+        """Replace the named state; committed when this returns (in a batch: at its
+        `commit`).  Raises `JournalError`."""
+        self._write(_PUT, (key, time.time_ns()), body)
 
     def writable(self) -> bool:
         """Can the journal still commit (the watchdog's check)?"""

@@ -148,6 +148,7 @@ class LiveProcess:
         self._stale: set[str] = set()
         self.tick_to_trade_ns: list[int] = []
         self._reconcile_fills: list[tuple[str, Side, int, Decimal]] = []
+        self._held_logs: list[tuple[str, Mapping[str, Any]]] = []
 
     # ================================================================= entry
 
@@ -416,6 +417,7 @@ class LiveProcess:
         self._draining = True
         kernel = self._kern()
         handled = 0
+        self.journal.begin()  # the rows written while handling commit after the sends
         try:
             while self._events:
                 handled += 1
@@ -435,7 +437,7 @@ class LiveProcess:
                     self._on_fill_done(ev)
         finally:
             self._draining = False
-            self._cause_ns = 0
+            self._commit_journal()
         self._arm_timer()
 
     def _continue(self) -> None:
@@ -450,14 +452,15 @@ class LiveProcess:
             client.send(command, now)
 
     def _on_sent(self, command: Command) -> None:
+        if self._cause_ns:  # the first order message (new, cancel or replace) per market data
+            took = time.perf_counter_ns() - self._cause_ns
+            self._cause_ns = 0
+            self.tick_to_trade_ns.append(took)
+            self.metrics.tick_to_trade.observe(took / 1e9)
+            if len(self.tick_to_trade_ns) > 100_000:
+                del self.tick_to_trade_ns[:50_000]
         if isinstance(command, SubmitOrder):
             self.metrics.orders.labels(result="sent").inc()
-            if self._cause_ns:
-                took = time.perf_counter_ns() - self._cause_ns
-                self.tick_to_trade_ns.append(took)
-                self.metrics.tick_to_trade.observe(took / 1e9)
-                if len(self.tick_to_trade_ns) > 100_000:
-                    del self.tick_to_trade_ns[:50_000]
 
     def _on_market(self, events: list[Event]) -> None:
         gateway = self.gateway
@@ -470,14 +473,17 @@ class LiveProcess:
                 if symbol in self._stale:
                     self._stale.discard(symbol)
                     self.deliver(MarketDataStatus(self.clock.now_ns(), symbol, True))
-        self._cause_ns = gateway.md_received_ns if gateway is not None else 0
+        # when QuickFIX handed the message over (engine thread), for tick-to-trade
+        self._cause_ns = (gateway.md_received_ns if gateway is not None else 0) or (
+            time.perf_counter_ns()
+        )
         bars = self.bars
         for ev in events:
-            self._cause_ns = self._cause_ns or time.perf_counter_ns()
             self.deliver(ev)
             if bars is not None and isinstance(ev, TradeEvent):
                 for bar in bars.on_trade(ev.trade):
                     self.deliver(bar)
+        self._cause_ns = 0
 
     def _arm_timer(self) -> None:
         kernel = self.kernel
@@ -501,16 +507,21 @@ class LiveProcess:
             self._arm_timer()
             return
         self._draining = True
+        self.journal.begin()
         try:
-            commands = kernel.fire_timers(self.clock.now_ns())
-        except Exception as exc:
-            log_event(log, "live.kernel_error", logging.ERROR, error=repr(exc), during="timers")
-            self.request_stop(f"kernel error: {type(exc).__name__}: {exc}")
-            commands = []
+            try:
+                commands = kernel.fire_timers(self.clock.now_ns())
+            except Exception as exc:
+                log_event(log, "live.kernel_error", logging.ERROR, error=repr(exc),
+                          during="timers")  # fmt: skip
+                self.request_stop(f"kernel error: {type(exc).__name__}: {exc}")
+                commands = []
+            finally:
+                self._draining = False
+            self._send(commands)
+            self._drain()
         finally:
-            self._draining = False
-        self._send(commands)
-        self._drain()
+            self._commit_journal()
         self._arm_timer()
 
     async def _pump_updates(self) -> None:
@@ -561,7 +572,7 @@ class LiveProcess:
         self._journal_state()
 
     def _kernel_log(self, source: str, message: str, fields: Mapping[str, Any]) -> None:
-        log_event(log, f"{source}: {message}", source=source, **dict(fields))
+        self._log(f"{source}: {message}", {"source": source, **dict(fields)})
         if source == "kernel" and message == "day closed":
             day = str(fields.get("day", ""))
             today = self.parts.schedule.day_of_ns(self.clock.now_ns()).isoformat()
@@ -576,7 +587,7 @@ class LiveProcess:
     def _risk_event(self, event: RiskEvent) -> None:
         body = {"event": event.event, "market_ts": event.ts, **dict(event.fields)}
         self._journal("risk", body)
-        log_event(log, event.event, **{k: v for k, v in body.items() if k != "event"})
+        self._log(event.event, {k: v for k, v in body.items() if k != "event"})
         if event.event.startswith("risk.state"):
             self._journal_state()
 
@@ -588,6 +599,27 @@ class LiveProcess:
         except JournalError as exc:
             log_event(log, "live.journal_failed", logging.CRITICAL, error=str(exc))
             self.request_stop(f"journal not writable: {exc}")
+
+    def _commit_journal(self) -> None:
+        """End a journal batch: its rows, then the log lines held back while sending."""
+        try:
+            self.journal.commit()
+        except JournalError as exc:
+            log_event(log, "live.journal_failed", logging.CRITICAL, error=str(exc))
+            self.request_stop(f"journal not writable: {exc}")
+        if self._held_logs and not self._draining:
+            held, self._held_logs = self._held_logs, []
+            for event, fields in held:
+                log_event(log, event, **fields)
+
+    def _log(self, event: str, fields: Mapping[str, Any]) -> None:
+        """An INFO event; while events are being handled it waits until the sends are out."""
+        if not log.isEnabledFor(logging.INFO):
+            return
+        if self._draining:
+            self._held_logs.append((event, fields))
+        else:
+            log_event(log, event, **fields)
 
     def _journal_state(self) -> None:
         kernel = self.kernel
@@ -963,6 +995,7 @@ class LiveProcess:
             kernel.close_books()
         self._collect_summary()
         self._journal_state()
+        self._journal("latency.tick_to_trade", {"ns": self.tick_to_trade_ns[-20_000:]})
         self._journal("shutdown.end", {"flat_confirmed": flat, "reason": reason})
         self._write_status("stopped" if flat else "stopped NOT FLAT")
         if not flat:

@@ -33,7 +33,7 @@ def resent_order(age: timedelta, poss_dup: bool = True) -> fix.Message:
 @pytest.fixture
 def app() -> Iterator[GatewayApp]:
     loop = asyncio.new_event_loop()
-    bridge: LoopBridge[Inbound] = LoopBridge(loop)
+    bridge: LoopBridge[Inbound] = LoopBridge(loop, lambda _item: None)
     yield GatewayApp(FixSessionConfig(), bridge, resend_max_age_s=5.0)
     loop.close()
 
