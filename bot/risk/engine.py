@@ -30,7 +30,7 @@ How the caller drives it (the trading core's contract):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -237,40 +237,82 @@ class RiskEngine:
     def worst_case_cents(self, extra: OrderRequest | None = None) -> int:
         """Loss from here if everything open were stopped out at the stops working for it (its
         declared stops where none works) and every working entry filled at its bound and were
-        stopped out too.  `extra`: an entry being checked, counted as if working."""
-        total = sum(self._position_stop_out_cents(sym) for sym in self.positions)
+        stopped out too.  `extra`: an entry being checked, counted as if working.
+
+        An entry that would add to an open position is measured as lots of that position (see
+        `_position_stop_out_cents`), so the number is the same before and after it fills."""
+        joining: dict[str, list[tuple[int, int]]] = {}  # symbol -> [(loss per lot, lots)]
+        entries: list[tuple[OrderRequest, int, int | None]] = []
         for order in self.working.values():
             if order.reducing:
                 continue
             # a WorkingOrder made outside `check` (a caller restoring a refused replace) has no
             # frozen bound: measure it as `check` would now
-            bound = order.entry_bound
-            if bound is None:
-                bound = order.entry_bound = self._entry_bound(order.request)
-            if bound is not None:
-                total += self._entry_loss_cents(order.request, order.remaining, bound)
+            if order.entry_bound is None:
+                order.entry_bound = self._entry_bound(order.request)
+            entries.append((order.request, order.remaining, order.entry_bound))
         if extra is not None:
-            bound = self._entry_bound(extra)
-            if bound is not None:
-                total += self._entry_loss_cents(extra, extra.qty, bound)
+            entries.append((extra, extra.qty, self._entry_bound(extra)))
+        total = 0
+        for request, qty, bound in entries:
+            if bound is None:
+                continue
+            position = self.positions.get(request.symbol)
+            stop = request.protective_stop_ticks
+            if (
+                position is not None
+                and position.lots
+                and position.sign == request.side
+                and stop is not None
+            ):
+                # once filled: its entry fee and its fill against the mark (a loss if worse,
+                # a gain if better) are in the day whatever covers it; the rest is a lot of
+                # the position like any other.  Together: exactly its loss from the bound.
+                inst, mark = position.instrument, self.marks[request.symbol]
+                slip = (bound - mark) * request.side
+                total += inst.pnl_cents(slip, qty) + inst.fee_per_side_cents * qty
+                gap = self.limits.gap_allowance_ticks
+                per_lot = stop_out_cents(inst, position.sign, 1, mark, stop, gap)
+                joining.setdefault(request.symbol, []).append((per_lot, qty))
+            else:
+                total += self._entry_loss_cents(request, qty, bound)
+        for symbol in self.positions:
+            total += self._position_stop_out_cents(symbol, joining.get(symbol, ()))
         return total
 
-    def _position_stop_out_cents(self, symbol: str) -> int:
+    def _position_stop_out_cents(self, symbol: str, joining: Iterable[tuple[int, int]] = ()) -> int:
+        """The position's working stops cover its lots (widest trigger first: the cover is
+        never overstated); the lots no stop covers are the costliest ones: of its own lots at
+        their declared stops and of the entries `joining` it (loss per lot from the mark, as
+        once filled), since once those fill, nothing tells which lots a stop covers."""
         position = self.positions[symbol]
         if not position.lots:
             return 0
         mark, gap = self.marks[symbol], self.limits.gap_allowance_ticks
         left = abs(position.qty)
         total = 0
-        for order in self._stops(symbol):  # widest first: the cover is never overstated
+        for order in self._stops(symbol):
             take = min(left, order.remaining)
             trigger = order.request.trigger_ticks
             if take <= 0 or trigger is None:
                 break
             total += stop_out_cents(position.instrument, position.sign, take, mark, trigger, gap)
             left -= take
-        if left:
-            total += position.stop_out_loss_cents(mark, gap, left)
+        extra = list(joining)
+        if not extra:
+            return total + (position.stop_out_loss_cents(mark, gap, left) if left else 0)
+        inst, sign = position.instrument, position.sign
+        per_lot = [
+            (stop_out_cents(inst, sign, 1, mark, lot.stop_ticks, gap), lot.qty)
+            for lot in position.lots
+        ]
+        uncovered = left + sum(qty for _, qty in extra)
+        for loss, qty in sorted(per_lot + extra, reverse=True):
+            take = min(uncovered, qty)
+            if take <= 0:
+                break
+            total += loss * take
+            uncovered -= take
         return total
 
     def _stops(self, symbol: str) -> list[WorkingOrder]:

@@ -211,6 +211,9 @@ def test_flatten_is_always_asked_and_stops_always_work_and_fit(
     engine.on_clock(START)
     venue = Venue(engine, START)
     unprotected: dict[str, datetime] = {}  # when the test first saw a lot without a stop
+    # a mark that moved while lots had no working stop (the venue lost it) may have cost more
+    # than any buffer: no engine can bound that loss, only block, ask and flatten (checked)
+    moved_unprotected = False
     for step in steps:
         kind = step[0]
         if kind == "order":
@@ -232,6 +235,7 @@ def test_flatten_is_always_asked_and_stops_always_work_and_fit(
                 venue.fill(oid, min(step[2], order.remaining), price * order.request.side)
         elif kind == "mark":
             symbol = step[1]
+            moved_unprotected |= engine.unprotected_qty(symbol) > 0
             venue.absorb(engine.on_mark(symbol, engine.marks[symbol] + step[2], venue.now))
             venue.trigger_stops(symbol)
         elif kind == "wait":
@@ -259,7 +263,7 @@ def test_flatten_is_always_asked_and_stops_always_work_and_fit(
         # ... and with every lot under a working stop, the worst case fits the buffer (marks
         # never jump past the gap allowance).  Lots without one are measured at the widest
         # declared stops (conservative), so only the block and the requests above hold then.
-        if not any(engine.unprotected_qty(s) for s in engine.positions):
+        if not moved_unprotected and not any(engine.unprotected_qty(s) for s in engine.positions):
             assert engine.worst_case_cents() <= engine.buffer_cents()
         assert engine.exposure_micros() <= engine.max_micros
 
