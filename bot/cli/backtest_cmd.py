@@ -81,7 +81,8 @@ def register(commands: Subparsers, bench: Subparsers) -> None:
     run.add_argument("--synthetic-days", type=positive_int, default=None, metavar="N",
                      help="also trade the simulator's synthetic market for N days")  # fmt: skip
     run.add_argument("--bar-seconds", type=_positive_float, default=None, metavar="S",
-                     help="bar length of a bar file (default: from the spacing)")  # fmt: skip
+                     help="bar length of a bar file (default: from the spacing), or of the "
+                          "bars built from an MBO or synthetic book's prints (60)")  # fmt: skip
     run.add_argument("--symbol", default="MES",
                      help="instrument of bar files and the synthetic market (MES); Databento "
                           "files trade as their product's micro (ES -> MES)")  # fmt: skip
