@@ -46,7 +46,7 @@ GRID: Mapping[str, tuple[Any, ...]] = {
     "queue_horizon_s": (5.0, 30.0),
     "take_profit_ticks": (1, 2),
     "stop_ticks": (4, 8),
-    "max_hold_s": (20.0, 120.0),
+    "trend_pull_ticks": (0, 2),
 }
 
 

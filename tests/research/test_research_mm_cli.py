@@ -44,7 +44,7 @@ def test_the_search_chooses_the_best_training_row(
     assert len(grid) == 16
     best = max(grid, key=lambda r: float(r["train_net_usd_per_session"]))  # first of equals
     chosen = json.loads((tmp_path / "summary.json").read_text())["chosen"]
-    for key in ("queue_horizon_s", "take_profit_ticks", "stop_ticks", "max_hold_s"):
+    for key in ("queue_horizon_s", "take_profit_ticks", "stop_ticks", "trend_pull_ticks"):
         assert float(best[key]) == float(chosen[key])
 
 

@@ -225,3 +225,16 @@ def test_mnq_needs_two_ticks_to_pay_its_fees_and_a_time_stop_ends_a_hold() -> No
     ctx.now = 31 * S
     mm.on_book(ctx, "MNQ", book((20_001, 40), (20_002, 40)))
     assert ctx.targets()[-1].qty == 0
+
+
+def test_a_run_of_the_mid_pulls_the_side_it_would_run_over() -> None:
+    params = MarketMakingParams(queue_horizon_s=10.0, trend_pull_ticks=2, trend_window_s=10.0)
+    mm, ctx = open_maker(params)
+    for sec, bid in ((0, 20_000), (3, 20_001), (6, 20_002)):  # +2 ticks in 6 s: a rally
+        ctx.now = sec * S
+        mm.on_book(ctx, "MES", book((bid, 40), (bid + 1, 40)))
+    q = last(ctx)
+    assert q.ask is None and q.bid == QuoteSide(20_002, 1)  # no offer into the rally
+    ctx.now = 30 * S  # the run is older than the window: both sides again
+    mm.on_book(ctx, "MES", book((20_002, 20), (20_003, 20)))
+    assert last(ctx).ask == QuoteSide(20_003, 1) and last(ctx).bid is not None

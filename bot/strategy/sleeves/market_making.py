@@ -27,6 +27,7 @@ Why each rule is there:
 from __future__ import annotations
 
 import math
+from collections import deque
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -58,7 +59,9 @@ class MarketMakingParams(BaseModel):
     queue_horizon_s: float = Field(10.0, gt=0.0, le=3600.0)  # queue must trade within; research
     take_profit_ticks: int = Field(1, ge=1, le=100)  # exit when the touch pays this; research
     stop_ticks: int = Field(4, ge=1, le=200)  # broker-side stop from the fill; research
-    max_hold_s: float = Field(60.0, gt=0.0, le=86_400.0)  # then exit at the touch; research
+    max_hold_s: float = Field(120.0, gt=0.0, le=86_400.0)  # then exit at the touch; research
+    trend_pull_ticks: int = Field(0, ge=0, le=100)  # mid run this far: pull the side it runs
+    trend_window_s: float = Field(10.0, gt=0.0, le=3600.0)  # ... over this window (0 ticks: off)
 
 
 class _Flow:
@@ -95,6 +98,7 @@ class MarketMakingSleeve(Sleeve):
         self._open = False  # between the session's open and its cutoff
         self._exiting: dict[str, bool] = {}
         self._held_since: dict[str, int] = {}
+        self._mids: dict[str, deque[tuple[int, float]]] = {s: deque() for s in symbols}
 
     # ---- callbacks --------------------------------------------------------------------------
 
@@ -177,13 +181,15 @@ class MarketMakingSleeve(Sleeve):
         micro = (bid * ask_size + ask * bid_size) / (bid_size + ask_size)
         fair = micro - self.p.skew_ticks * held
         share = bid_size / (bid_size + ask_size)
+        run = self._run_ticks(symbol, ctx.now_ns(), (bid + ask) / 2)
+        trend = self.p.trend_pull_ticks
         resting = {r.side: r for r in ctx.resting(symbol)}
         rate = self._flow[symbol].per_side_per_s(ctx.now_ns())
         depth_room = self.p.queue_horizon_s * rate
         out: list[QuoteSide | None] = []
         for side, touch, other, against in (
-            (Side.BUY, bid, ask, share < 1 - self.p.imbalance_pull),
-            (Side.SELL, ask, bid, share > self.p.imbalance_pull),
+            (Side.BUY, bid, ask, share < 1 - self.p.imbalance_pull or (trend and run <= -trend)),
+            (Side.SELL, ask, bid, share > self.p.imbalance_pull or (trend and run >= trend)),
         ):
             adds = held * side >= 0  # this side adds to the inventory (or opens it)
             if against or (adds and abs(held) >= self.p.max_inventory):
@@ -192,6 +198,16 @@ class MarketMakingSleeve(Sleeve):
             price = self._price(side, touch, other, fair, need, book, resting.get(side), depth_room)
             out.append(None if price is None else QuoteSide(price, self._size(held, side)))
         return out[0], out[1]
+
+    def _run_ticks(self, symbol: str, now_ns: int, mid: float) -> float:
+        """How far the mid has run over the last `trend_window_s` (+ up): a quote on the side
+        a run goes through is filled by it, then run over (an adverse move, not a spread)."""
+        mids = self._mids[symbol]
+        mids.append((now_ns, mid))
+        horizon = now_ns - self.p.trend_window_s * NS_PER_SECOND
+        while len(mids) > 1 and mids[1][0] <= horizon:
+            mids.popleft()
+        return mid - mids[0][1]
 
     def _size(self, held: int, side: Side) -> int:
         if held * side < 0:  # reducing: never more than the position
