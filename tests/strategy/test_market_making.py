@@ -17,7 +17,9 @@ from tests.strategy.fakes import RecordingContext
 S = 1_000_000_000
 DAY = date(2024, 3, 5)
 # 10 s horizon; 600 lots traded just now = 5 lots/s per side over the 60 s window: room 50 lots
-PARAMS = MarketMakingParams(queue_horizon_s=10.0, max_inventory=2, skew_ticks=1.0)
+PARAMS = MarketMakingParams(
+    queue_horizon_s=10.0, max_inventory=2, skew_ticks=1.0, take_profit_ticks=1
+)
 
 
 def book(bid: tuple[int, int] | None, ask: tuple[int, int] | None, depth: int = 0) -> PriceBook:
@@ -217,7 +219,7 @@ def test_takes_profit_when_the_touch_pays_the_fees_then_releases_and_quotes_agai
 
 
 def test_mnq_needs_two_ticks_to_pay_its_fees_and_a_time_stop_ends_a_hold() -> None:
-    params = MarketMakingParams(queue_horizon_s=10.0, max_hold_s=30.0)
+    params = MarketMakingParams(queue_horizon_s=10.0, max_hold_s=30.0, take_profit_ticks=1)
     mm, ctx = open_maker(params, symbol="MNQ")
     ctx.positions["MNQ"], ctx.avg_price["MNQ"] = 1, 20_000.0
     mm.on_book(ctx, "MNQ", book((20_001, 40), (20_002, 40)))  # +1 tick = $0.50 < $0.74

@@ -44,24 +44,36 @@ SHOCK = "shock"
 
 
 class MarketMakingParams(BaseModel):
-    """Defaults: chosen by `topstep-quant research-mm` on training seeds of the synthetic
-    market only (see README, "What the sleeves earn" / "Market making")."""
+    """Defaults: "search" = chosen by `topstep-quant research-mm` (README, "What the sleeves
+    earn" / "Market making") on synthetic training seeds 1-4 only, out of its grid; "prior" =
+    not searched, set from the data's facts or the account's risk, and said why."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    qty: int = Field(1, ge=1, le=10)  # lots per quote: one, the smallest risk per fill
-    max_inventory: int = Field(1, ge=1, le=20)  # hard cap on |position|; research: 1 lot
-    min_edge_ticks: float = Field(0.0, ge=0.0, le=10.0)  # beyond fees vs fair value; research
-    skew_ticks: float = Field(0.5, ge=0.0, le=10.0)  # fair value shift per lot held; research
-    max_depth_ticks: int = Field(1, ge=0, le=10)  # rest at most this far behind the touch
-    max_spread_ticks: int = Field(2, ge=1, le=100)  # wider is a blow-out: pull (ES: 1 tick ~90%)
-    imbalance_pull: float = Field(0.8, gt=0.5, le=1.0)  # top share against a side: pull it
-    queue_horizon_s: float = Field(10.0, gt=0.0, le=3600.0)  # queue must trade within; research
-    take_profit_ticks: int = Field(1, ge=1, le=100)  # exit when the touch pays this; research
-    stop_ticks: int = Field(4, ge=1, le=200)  # broker-side stop from the fill; research
-    max_hold_s: float = Field(120.0, gt=0.0, le=86_400.0)  # then exit at the touch; research
-    trend_pull_ticks: int = Field(0, ge=0, le=100)  # mid run this far: pull the side it runs
-    trend_window_s: float = Field(10.0, gt=0.0, le=3600.0)  # ... over this window (0 ticks: off)
+    # prior: one lot per quote and at most one held, the least risk per passive fill
+    qty: int = Field(1, ge=1, le=10)
+    max_inventory: int = Field(1, ge=1, le=20)
+    # prior: no edge beyond the fee (a one-tick ES spread leaves 0.5 - 0.30 tick at most)
+    min_edge_ticks: float = Field(0.0, ge=0.0, le=10.0)
+    # prior: half a tick per lot moves a one-lot book's quotes by a tick
+    skew_ticks: float = Field(0.5, ge=0.0, le=10.0)
+    # prior: the touch or one behind it (deeper levels fill only after the price ran through)
+    max_depth_ticks: int = Field(1, ge=0, le=10)
+    # prior: ES trades at a one-tick spread ~90% of the time (shared data README); 3+ is a blow-out
+    max_spread_ticks: int = Field(2, ge=1, le=100)
+    # prior: the baseline's 80/20 top-of-book share against a side
+    imbalance_pull: float = Field(0.8, gt=0.5, le=1.0)
+    # search {5, 30}: 5 s (a queue that trades within 30 s lost 3-8x more on training seeds)
+    queue_horizon_s: float = Field(5.0, gt=0.0, le=3600.0)
+    # search {1, 2}: 2 ticks (MNQ needs 2 to pay its fees at all)
+    take_profit_ticks: int = Field(2, ge=1, le=100)
+    # search {4, 8}: 4 ticks from the fill
+    stop_ticks: int = Field(4, ge=1, le=200)
+    # search {20, 120} in the first study (same seeds, same grid otherwise): 120 s
+    max_hold_s: float = Field(120.0, gt=0.0, le=86_400.0)
+    # search {0, 2}: 0, off (2 ticks in 10 s lost a little more on training seeds)
+    trend_pull_ticks: int = Field(0, ge=0, le=100)
+    trend_window_s: float = Field(10.0, gt=0.0, le=3600.0)  # prior: with trend_pull_ticks
 
 
 class _Flow:
