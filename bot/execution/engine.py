@@ -5,7 +5,8 @@ Pure and synchronous: the kernel passes the time (`now_ns`) and sends the return
 Rules (each tested in tests/execution):
 - Every new order and every replace is checked by the risk engine first; a refusal's reason goes
   to the sleeves the order would have served (`OrderUpdate` status "refused") and to the log.
-  The same refused order is not asked again before `refusal_retry_ns`, unless it changes.
+  The same refused order is not asked again before `refusal_retry_ns`, unless it changes; nor
+  is a bounded target IOC that expired without a fill (nothing within its price).
 - Targets: one target order per instrument at a time, a LIMIT IOC `marketable_ticks` through the
   mark (bounded price, nothing left resting), `Purpose.ENTRY` with the widest stop of the sleeves
   it serves, or `Purpose.EXIT` (a MARKET IOC `Purpose.FLATTEN` while the instrument is held flat).
@@ -138,6 +139,7 @@ class ExecutionEngine:
         self.done: OrderedDict[str, Tracked] = OrderedDict()
         self.events: list[LogRecord] = []
         self._quote_ids: dict[tuple[str, str, Side], str] = {}
+        self._target_signatures: dict[str, tuple[Any, ...]] = {}  # live bounded target IOCs
         self._refused: dict[tuple[str, ...], tuple[tuple[Any, ...], int]] = {}
         self._halt: str | None = None
         self._stop_failed: dict[str, str] = {}
@@ -467,6 +469,8 @@ class ExecutionEngine:
             )
             return
         self.portfolio.register_order(order.order_id, lots, stop_ticks=stop)
+        if kind == OrderType.LIMIT:
+            self._target_signatures[order.order_id] = signature
         self._submit(order, decision.reducing, tuple(sorted(lots)), now_ns, out)
 
     def _widest_stop(self, symbol: str, side: Side, sleeves: list[str]) -> int | None:
@@ -957,6 +961,12 @@ class ExecutionEngine:
             self.portfolio.forget_order(old)
         out.risk_actions.extend(self.risk.on_done(o.order_id, now_ns, why))
         self.queue.remove(o.order_id)
+        signature = self._target_signatures.pop(o.order_id, None)
+        if signature is not None and status == OrderStatus.CANCELED and t.filled == 0:
+            # a bounded IOC found nothing within its price (the mark is a stale print, the book
+            # gapped away): the same order waits `refusal_retry_ns` instead of being sent again
+            # at once, over and over at one instant (the position's stop rests meanwhile)
+            self._refused[("target", o.symbol)] = (signature, now_ns + self.config.refusal_retry_ns)
         if o.purpose == Purpose.QUOTE:
             key = (o.sleeve, o.symbol, o.side)
             if self._quote_ids.get(key) == o.order_id:
