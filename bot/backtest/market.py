@@ -30,6 +30,7 @@ from bot.backtest.models import FeeModel, SlippageModel
 from bot.backtest.quote_venue import QuoteVenueClient
 from bot.backtest.runner import Backtest
 from bot.backtest.sim_client import SimVenueClient
+from bot.backtest.trade_bars import DEFAULT_BAR_SECONDS, TradeBars
 from bot.engine.results import DataFile
 from bot.engine.sessions import SessionSchedule
 from bot.exchange.flow import SyntheticFlow
@@ -146,9 +147,17 @@ def _add_mbo(
         replay = ReplayFeed.from_file(venue, path, start=0.0, symbol=symbol)
     except ReplayError as exc:
         raise MarketDataError(str(exc)) from None
-    client = SimVenueClient(venue, backtest.deliver, backtest.latency.to_bot_ns, fees)
+    sink = _trade_bars(backtest, options)
+    client = SimVenueClient(venue, sink, backtest.latency.to_bot_ns, fees)
     backtest.router.add([symbol], client)
     backtest.add_feed(MboFeed(replay, client, *options.window_ns()))
+
+
+def _trade_bars(backtest: Backtest, options: MarketOptions) -> TradeBars:
+    """The bot's sink for a book replay, with bars built from its prints (`--bar-seconds`,
+    60 by default, as live)."""
+    seconds = options.bar_seconds if options.bar_seconds is not None else DEFAULT_BAR_SECONDS
+    return TradeBars(backtest.deliver, round(seconds * NS_PER_SECOND))
 
 
 def _add_mbp1(
@@ -242,7 +251,7 @@ def _add_synthetic(
     symbol = options.symbol
     eps = options.synthetic_events_per_s
     flow = SyntheticFlow(venue, (symbol,), seed=options.seed, events_per_s=eps)
-    client = SimVenueClient(venue, backtest.deliver, backtest.latency.to_bot_ns, fees)
+    client = SimVenueClient(venue, _trade_bars(backtest, options), backtest.latency.to_bot_ns, fees)
     backtest.router.add([symbol], client)
     backtest.add_feed(SyntheticFeed(flow, client, windows, round(NS_PER_SECOND / eps)))
     what = f"synthetic:{symbol}:seed={options.seed}:days={options.synthetic_days}:from={first}"

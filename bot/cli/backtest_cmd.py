@@ -27,6 +27,7 @@ from bot.backtest.market import MarketOptions, open_market
 from bot.backtest.models import FeeModel, LatencyModel, SlippageModel
 from bot.backtest.runner import Backtest, RunStats, build_result
 from bot.backtest.sim_client import SimVenueClient
+from bot.backtest.trade_bars import DEFAULT_BAR_SECONDS, TradeBars
 from bot.cli.argtypes import iso_day, non_negative_float, positive_int
 from bot.cli.errors import UserInputError
 from bot.config import Settings
@@ -81,7 +82,8 @@ def register(commands: Subparsers, bench: Subparsers) -> None:
     run.add_argument("--synthetic-days", type=positive_int, default=None, metavar="N",
                      help="also trade the simulator's synthetic market for N days")  # fmt: skip
     run.add_argument("--bar-seconds", type=_positive_float, default=None, metavar="S",
-                     help="bar length of a bar file (default: from the spacing)")  # fmt: skip
+                     help="bar length of a bar file (default: from the spacing), or of the "
+                          "bars built from an MBO or synthetic book's prints (60)")  # fmt: skip
     run.add_argument("--symbol", default="MES",
                      help="instrument of bar files and the synthetic market (MES); Databento "
                           "files trade as their product's micro (ES -> MES)")  # fmt: skip
@@ -274,7 +276,8 @@ def _bench_mbo(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     def attach(backtest: Backtest) -> None:
         venue = Venue(parts.instruments, first_day)
         replay = ReplayFeed(venue, rows, venue.contract("MES"))
-        client = SimVenueClient(venue, backtest.deliver, 0, fees)
+        sink = TradeBars(backtest.deliver, round(DEFAULT_BAR_SECONDS * 1e9))  # bar sleeves too
+        client = SimVenueClient(venue, sink, 0, fees)
         backtest.router.add(["MES"], client)
         backtest.add_feed(MboFeed(replay, client))
 

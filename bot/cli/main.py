@@ -36,7 +36,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "bot.cli.backtest_cmd",
         "run the sleeves, portfolio, risk and execution on history",
     ),
-    "research": ("bot.cli.research_cmd", "the sleeves' research: walk-forward, hedge, account"),
+    "research": ("bot.cli.research_cmd", "the sleeves' research: walk-forward, hedge, account, mm"),
+    "research-mm": (
+        "bot.cli.research_mm_cmd",
+        "market making on real ES MBO data and synthetic sessions",
+    ),
     "run": ("bot.cli.run_cmd", "the trading process (BOT_MODE: sim, dry-run, live)"),
     "status": ("bot.cli.run_cmd", "state, positions, orders, P&L, from the journal"),
     "flatten": ("bot.cli.run_cmd", "emergency: cancel everything, flatten, confirm"),

@@ -1,4 +1,4 @@
-"""`topstep-quant research walkforward|hedge|account`: the bar sleeves measured honestly.
+"""`topstep-quant research walkforward|hedge|account|mm`: the bar sleeves measured honestly.
 
 - `walkforward` chooses each fold's parameters on its training years only, runs the chosen
   book on the next (unseen) year, and writes the in-sample and out-of-sample tables, the
@@ -52,7 +52,7 @@ def _years(text: str) -> tuple[int, int]:
 
 def register(commands: Subparsers, bench: Subparsers) -> None:
     research = commands.add_parser(
-        "research", help="the sleeves' research: walk-forward, hedge, account"
+        "research", help="the sleeves' research: walk-forward, hedge, account, mm"
     )
     sub = research.add_subparsers(dest="study", metavar="STUDY", required=True)
 
@@ -111,6 +111,10 @@ def register(commands: Subparsers, bench: Subparsers) -> None:
     acct.add_argument("--out", type=Path, default=None, help="write account.json and the fan")
     acct.add_argument("--json", action="store_true", help="print the result as JSON")
     acct.set_defaults(handler=run_account)
+
+    from bot.cli import research_mm_cmd  # the market maker's study: `research mm`
+
+    research_mm_cmd.add_parser(sub)
 
 
 def _say(message: str) -> None:

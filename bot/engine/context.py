@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from bot.book.l2 import PriceBook
 from bot.instruments.specs import Instrument
 from bot.strategy.base import RestingOrder, SleevePnl
-from bot.strategy.intents import Intent, Quotes, QuoteSide, TargetPosition
+from bot.strategy.intents import Intent, Quotes, QuoteSide, ReleaseTarget, TargetPosition
 
 if TYPE_CHECKING:
     from bot.engine.kernel import TradingKernel
@@ -77,6 +77,9 @@ class KernelContext:
         self, symbol: str, bid: QuoteSide | None, ask: QuoteSide | None, stop_offset_ticks: int
     ) -> None:
         self.intents.append(Quotes(symbol, bid, ask, stop_offset_ticks))
+
+    def release(self, symbol: str) -> None:
+        self.intents.append(ReleaseTarget(symbol))
 
     def set_timer(self, name: str, at_ns: int) -> None:
         self.timers.append((name, at_ns))

@@ -46,7 +46,7 @@ from bot.risk.engine import RiskAction, RiskEngine, RiskEvent
 from bot.rules.account import AccountState, DayPnl, apply_day
 from bot.rules.profiles import AccountRules
 from bot.strategy.base import Sleeve
-from bot.strategy.intents import Quotes, TargetPosition
+from bot.strategy.intents import Quotes, ReleaseTarget, TargetPosition
 
 KERNEL = "kernel"
 LogSink = Callable[[str, str, Mapping[str, Any]], None]  # (source, message, fields)
@@ -332,6 +332,10 @@ class TradingKernel:
             ):
                 if at > now_ns:
                     self.timers.set(KERNEL, str(kind), at)
+                elif kind is SessionKind.OPEN and now_ns < window.cutoff_ns:
+                    # the day began inside its session (data from after the open): the sleeves
+                    # still hear the open, at once, so "pre-open" never outlasts the open
+                    self.timers.set(KERNEL, str(kind), now_ns)
         new_day = SessionEvent(now_ns, SessionKind.NEW_DAY, day)
         for sleeve in self.sleeves:
             self._call(sleeve, sleeve.on_session, new_day)
@@ -422,6 +426,8 @@ class TradingKernel:
                     self.portfolio.set_target(name, intent, now)
                 elif isinstance(intent, Quotes):
                     self.portfolio.set_quotes(name, intent, now)
+                elif isinstance(intent, ReleaseTarget):
+                    self.portfolio.release_target(name, intent.symbol)
             ctx.intents.clear()
         return changed
 

@@ -5,8 +5,9 @@ Pure and synchronous: the kernel passes the time (`now_ns`) and sends the return
 Rules (each tested in tests/execution):
 - Every new order and every replace is checked by the risk engine first; a refusal's reason goes
   to the sleeves the order would have served (`OrderUpdate` status "refused") and to the log.
-  The same refused order is not asked again before `refusal_retry_ns`, unless it changes; nor is
-  a target order the venue rejected (a rejecting venue is not flooded with flattens).
+  The same refused order is not asked again before `refusal_retry_ns`, unless it changes; nor
+  is a target order the venue rejected (a rejecting venue is not flooded with flattens), nor a
+  bounded target IOC that expired without a fill (nothing within its price).
 - Targets: one target order per instrument at a time, a LIMIT IOC `marketable_ticks` through the
   mark (bounded price, nothing left resting), `Purpose.ENTRY` with the widest stop of the sleeves
   it serves, or `Purpose.EXIT` (a MARKET IOC `Purpose.FLATTEN` while the instrument is held flat).
@@ -943,11 +944,7 @@ class ExecutionEngine:
                 self.queue.place(o.order_id, o.symbol, o.side.index, o.price_ticks, t.remaining)
             self._notify(out, t.sleeves, o, "accepted", "", now_ns)
         elif isinstance(event, OrderRejected):
-            signature = self._target_signatures.get(o.order_id)
             self._finish(t, OrderStatus.REJECTED, event.reason, now_ns, out)
-            if signature is not None:  # the same target order waits before it is sent again
-                until = now_ns + self.config.refusal_retry_ns
-                self._refused[("target", o.symbol)] = (signature, until)
             if o.purpose == Purpose.STOP:
                 why = f"protective stop {o.order_id} rejected: {event.reason}"
                 self._fail_stop(o.symbol, why, now_ns, recoverable=True)
@@ -1009,13 +1006,19 @@ class ExecutionEngine:
         o = t.order
         t.status, t.pending, t.pending_order = status, "", None
         self.orders.pop(o.order_id, None)
-        self._target_signatures.pop(o.order_id, None)
         self.done[o.order_id] = t
         while len(self.done) > _DONE_KEPT:
             old, _ = self.done.popitem(last=False)
             self.portfolio.forget_order(old)
         out.risk_actions.extend(self.risk.on_done(o.order_id, now_ns, why))
         self.queue.remove(o.order_id)
+        signature = self._target_signatures.pop(o.order_id, None)
+        expired = status == OrderStatus.CANCELED and t.filled == 0 and o.price_ticks is not None
+        if signature is not None and (status == OrderStatus.REJECTED or expired):
+            # the venue rejected it, or a bounded IOC found nothing within its price (the mark
+            # is a stale print, the book gapped away): the same order waits `refusal_retry_ns`
+            # instead of being sent again at once, over and over (the stops rest meanwhile)
+            self._refused[("target", o.symbol)] = (signature, now_ns + self.config.refusal_retry_ns)
         if o.purpose == Purpose.QUOTE:
             key = (o.sleeve, o.symbol, o.side)
             if self._quote_ids.get(key) == o.order_id:

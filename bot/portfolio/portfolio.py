@@ -169,6 +169,11 @@ class Portfolio:
         if target.stop_ticks is not None and book.sign * target.qty > 0:
             book.set_stops(target.stop_ticks)
 
+    def release_target(self, sleeve: str, symbol: str) -> None:
+        """Forget the sleeve's target in `symbol`: its effective target is its position again."""
+        if self._targets.pop((sleeve, symbol), None) is not None:
+            self._bump(symbol)
+
     def set_quotes(self, sleeve: str, quotes: Quotes, now_ns: int | None = None) -> None:
         self._at(now_ns)
         if sleeve not in self._off and self._quotes.get((sleeve, quotes.symbol)) != quotes:

@@ -1,2 +1,3 @@
-"""Research on the trading core: walk-forward parameter choice, the hedge's value and the
-combined account's odds, all through the real kernel, risk engine and backtest venues."""
+"""Research on the trading core: walk-forward parameter choice, the hedge's value, the market
+maker on real and synthetic books, and the combined account's odds; every run goes through the
+real kernel, risk engine and backtest venues, and reports on data its choice never saw."""

@@ -116,6 +116,9 @@ class SleeveContext(Protocol):
     ) -> None:
         """Rest these quotes (None pulls a side); replaces this sleeve's earlier quotes."""
 
+    def release(self, symbol: str) -> None:
+        """Drop this sleeve's target in `symbol` (its fills alone decide its position again)."""
+
     def set_timer(self, name: str, at_ns: int) -> None: ...
 
     def cancel_timer(self, name: str) -> None: ...

@@ -36,4 +36,13 @@ class Quotes:
     stop_offset_ticks: int
 
 
-Intent = TargetPosition | Quotes
+@dataclass(frozen=True, slots=True)
+class ReleaseTarget:
+    """Drop the sleeve's target in `symbol`: from now on its position is whatever its fills make,
+    as before it set one (a market maker back to quoting after an exit, where a standing target
+    of 0 would turn its next passive fill straight into an exit)."""
+
+    symbol: str
+
+
+Intent = TargetPosition | Quotes | ReleaseTarget

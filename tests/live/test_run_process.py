@@ -241,6 +241,15 @@ def test_disconnect_reconnects_without_lost_or_doubled_fills(tmp_path: Path) -> 
         fills_before = bot.journal_count("fill")
         # the simulator drops the connection after its next 3 messages (its fault flag)
         server.control(lambda s: setattr(s.faults, "disconnect_after", 3))
+        cut: list[bool] = []
+
+        def fired() -> bool:  # the fault has dropped the connection (its flag is spent)
+            server.control(lambda s: cut.append(s.faults.disconnect_after is None))
+            server.wait_idle()
+            return bool(cut) and cut[-1]
+
+        bot.wait(fired, 60, "the cut")
+        fills_before = bot.journal_count("fill")  # a fill among the 3 messages is not "after"
         bot.wait(lambda: bot.journal_count("fill") > fills_before, 60, "fills after the cut")
         bot.signal(signal.SIGTERM)
         rc, out, err = bot.finish()

@@ -9,7 +9,7 @@ from typing import Any
 from bot.book.l2 import PriceBook
 from bot.instruments.specs import MICROS, Instrument
 from bot.strategy.base import RestingOrder, SleevePnl
-from bot.strategy.intents import Intent, Quotes, QuoteSide, TargetPosition
+from bot.strategy.intents import Intent, Quotes, QuoteSide, ReleaseTarget, TargetPosition
 
 
 @dataclass
@@ -23,6 +23,8 @@ class RecordingContext:
     logs: list[str] = field(default_factory=list)
     account: dict[str, int] = field(default_factory=dict)
     signals: dict[str, str] = field(default_factory=dict)
+    rest: dict[str, list[RestingOrder]] = field(default_factory=dict)  # resting quotes
+    avg_price: dict[str, float] = field(default_factory=dict)  # average entry, ticks
 
     def now_ns(self) -> int:
         return self.now
@@ -37,10 +39,12 @@ class RecordingContext:
         return self.positions.get(symbol, 0)
 
     def pnl(self, symbol: str | None = None) -> SleevePnl:
-        return SleevePnl(0, 0.0, 0, 0, 0, 0)
+        if symbol is None:
+            return SleevePnl(0, 0.0, 0, 0, 0, 0)
+        return SleevePnl(self.position(symbol), self.avg_price.get(symbol, 0.0), 0, 0, 0, 0)
 
     def resting(self, symbol: str) -> list[RestingOrder]:
-        return []
+        return list(self.rest.get(symbol, []))
 
     def risk_state(self) -> str:
         return self.state
@@ -74,6 +78,9 @@ class RecordingContext:
     ) -> None:
         self.intents.append(Quotes(symbol, bid, ask, stop_offset_ticks))
 
+    def release(self, symbol: str) -> None:
+        self.intents.append(ReleaseTarget(symbol))
+
     def set_timer(self, name: str, at_ns: int) -> None: ...
 
     def cancel_timer(self, name: str) -> None: ...
@@ -86,3 +93,6 @@ class RecordingContext:
 
     def quotes(self) -> list[Quotes]:
         return [i for i in self.intents if isinstance(i, Quotes)]
+
+    def releases(self) -> list[ReleaseTarget]:
+        return [i for i in self.intents if isinstance(i, ReleaseTarget)]

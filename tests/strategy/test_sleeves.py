@@ -5,11 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.book.l2 import PriceBook
-from bot.model.events import RiskStateChanged, SessionEvent, SessionKind
+from bot.model.events import SessionEvent, SessionKind
 from bot.model.market import Bar
-from bot.strategy.intents import QuoteSide
-from bot.strategy.sleeves.market_making import MarketMakingParams, MarketMakingSleeve
 from bot.strategy.sleeves.mean_reversion import MeanReversionParams, MeanReversionSleeve
 from bot.strategy.sleeves.tail_hedge import TailHedgeParams, TailHedgeSleeve
 from bot.strategy.sleeves.trend import TrendParams, TrendSleeve
@@ -120,52 +117,3 @@ def test_tail_hedge_turns_on_in_a_shock_with_the_move_and_off_when_calm() -> Non
         price += 1 if i % 2 else -1
         sleeve.on_bar(ctx, bar(i, price))
     assert sleeve.regime == "calm" and ctx.targets()[-1].qty == 0
-
-
-def book(bid: tuple[int, int] | None, ask: tuple[int, int] | None) -> PriceBook:
-    b = PriceBook()
-    if bid:
-        b.set_level(0, bid[0], bid[1])
-    if ask:
-        b.set_level(1, ask[0], ask[1])
-    return b
-
-
-def test_market_maker_quotes_the_touch_and_pulls_on_a_spread_blowout() -> None:
-    mm = MarketMakingSleeve("mm", ("MES",), MarketMakingParams(max_spread_ticks=2))
-    ctx = RecordingContext()
-    mm.on_book(ctx, "MES", book((20_000, 50), (20_001, 50)))
-    q = ctx.quotes()[-1]
-    assert (
-        q.bid == QuoteSide(20_000, 1) and q.ask == QuoteSide(20_001, 1) and q.stop_offset_ticks > 0
-    )
-    mm.on_book(ctx, "MES", book((19_990, 50), (20_010, 50)))  # 20-tick spread
-    q = ctx.quotes()[-1]
-    assert q.bid is None and q.ask is None
-
-
-def test_market_maker_pulls_on_crossed_book_imbalance_inventory_and_risk_state() -> None:
-    mm = MarketMakingSleeve("mm", ("MES",), MarketMakingParams(max_inventory=1))
-    ctx = RecordingContext()
-    mm.on_book(ctx, "MES", book((20_001, 5), (20_001, 5)))  # locked
-    assert ctx.quotes()[-1].bid is None
-    mm.on_book(ctx, "MES", book((20_000, 2), (20_001, 98)))  # heavy offer: do not bid
-    q = ctx.quotes()[-1]
-    assert q.bid is None and q.ask is not None
-    ctx.positions["MES"] = 1  # at the inventory cap: no more bids
-    mm.on_book(ctx, "MES", book((20_000, 50), (20_001, 50)))
-    q = ctx.quotes()[-1]
-    assert q.bid is None and q.ask is not None
-    mm.on_risk_state(ctx, RiskStateChanged(0, "REDUCING", "buffer"))
-    q = ctx.quotes()[-1]
-    assert q.bid is None and q.ask is None
-
-
-def test_market_maker_stands_down_at_the_cutoff() -> None:
-    mm = MarketMakingSleeve("mm", ("MES",), MarketMakingParams())
-    ctx = RecordingContext()
-    mm.on_book(ctx, "MES", book((20_000, 50), (20_001, 50)))
-    mm.on_session(ctx, cutoff())
-    assert ctx.quotes()[-1].bid is None and ctx.targets()[-1].qty == 0
-    mm.on_book(ctx, "MES", book((20_000, 50), (20_001, 50)))
-    assert ctx.quotes()[-1].bid is None
