@@ -12,8 +12,9 @@ Run on the control node (same architecture and Python as the target: Debian 12, 
   with pip only when absent;
 - the project's own wheel (the mypyc-compiled core) is built with `uv build`.
 
-It writes `requirements.txt` beside the wheels and packs both into `wheelhouse.tar`: one `name==version --hash=sha256:...` line per
-wheel, so the target installs with `pip --no-index --require-hashes` and nothing unverified.
+It writes `requirements.txt` beside the wheels (one `name==version --hash=sha256:...` line per
+wheel) and packs both into `wheelhouse.tar`, so the target installs with
+`pip --no-index --require-hashes` and nothing unverified.
 """
 
 from __future__ import annotations
