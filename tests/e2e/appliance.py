@@ -406,24 +406,35 @@ class Appliance:
         positions, working = self.venue()
         return bool(positions) and any(t in STOP_TYPES for _, t in working)
 
+    def blocked(self) -> bool:
+        """The running bot holds a symbol flat for the day after a stop the venue refused to move
+        (its fail-closed rule): `"key": "stop:SYM"` in this process's log."""
+        out = self.target.ssh(
+            "journalctl -o cat --no-pager "
+            '_PID=$(systemctl show -p MainPID --value topstep-quant) | grep -c \'"key": "stop:\'',
+            check=False,
+        )
+        return out.strip().isdigit() and int(out.strip()) > 0
+
     def wait_position(self, predicate: Callable[[], bool], what: str) -> None:
-        """Wait for the bot to open a position.  A stop the venue refuses to move (a fast synthetic
-        market) makes the bot hold that symbol flat for the rest of the day, by design (fail
-        closed); a restart, once flat, clears it.  So: up to 3 rounds of 60 s, restarting the
-        bot between rounds when it is flat and blocked, and saying so."""
-        t = self.target
-        for round_ in range(1, 4):
-            try:
-                wait(predicate, 60, what, 1)
+        """Wait (at most 180 s) for the bot to open a position.  In the fast synthetic market the
+        venue sometimes refuses a stop move; the bot then holds that symbol flat for the rest of
+        the day, by design, and a restart (flat, nothing working) clears it: the test restarts
+        it then, at most 3 times, and says so."""
+        deadline = time.monotonic() + 180
+        restarts = 0
+        while time.monotonic() < deadline:
+            if predicate():
                 return
-            except E2EError:
-                log_ = t.ssh("journalctl -u topstep-quant -o cat --no-pager | tail -n 2000")
-                blocked = "risk.blocked" in log_ and '"key": "stop:' in log_
-                if round_ == 3 or not blocked:
-                    raise
-                log(f"round {round_}: no position in 60 s, the bot holds flat after a refused "
-                    "stop move (its fail-closed rule): systemctl restart clears it")  # fmt: skip
-                t.ssh("systemctl restart topstep-quant", timeout=120)
+            if self.blocked():
+                if restarts == 3:
+                    raise E2EError(f"the bot held flat after a refused stop 4 times: no {what}")
+                restarts += 1
+                log("the bot holds flat after a refused stop move (its fail-closed rule): "
+                    "systemctl restart clears it")  # fmt: skip
+                self.target.ssh("systemctl restart topstep-quant", timeout=120)
+            time.sleep(1)
+        raise E2EError(f"timed out after 180 s waiting for {what}")
 
     def check_watchdog(self) -> None:
         t = self.target
