@@ -495,6 +495,24 @@ class Appliance:
         if positions or working:
             raise E2EError(f"not flat at the simulator after stop: {positions} {working}")
         log(f"systemctl stop with a position -> flat at the simulator ({took:.1f} s)")
+        # the README's commands for a stopped bot: status as the service user, the emergency
+        # flatten with the unit's environment files (the venue is flat: it confirms and exits 0)
+        status_cmd = (
+            "runuser -u topstep -- env STATE_DIR=/var/lib/topstep-quant "
+            "/opt/topstep-quant/current/bin/topstep-quant status --json"
+        )
+        status = json.loads(t.ssh(status_cmd))
+        if status.get("running") is not False or status.get("positions") != {}:
+            raise E2EError(f"status after stop: {status}")
+        t.ssh(
+            "systemd-run --quiet --wait --pipe --uid=topstep "
+            "-p EnvironmentFile=/etc/topstep-quant/config.env "
+            "-p EnvironmentFile=/etc/topstep-quant/secrets.env "
+            "-p Environment=STATE_DIR=/var/lib/topstep-quant "
+            "/opt/topstep-quant/current/bin/topstep-quant flatten",
+            timeout=90,
+        )
+        log("status --json (stopped, flat) and the emergency flatten command work as documented")
         started = time.monotonic()
         t.ssh("systemctl start topstep-quant", timeout=120)
         if t.show("SubState").get("SubState") != "running":
