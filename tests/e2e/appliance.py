@@ -498,7 +498,7 @@ class Appliance:
         # the README's commands for a stopped bot: status as the service user, the emergency
         # flatten with the unit's environment files (the venue is flat: it confirms and exits 0)
         status_cmd = (
-            "runuser -u topstep -- env STATE_DIR=/var/lib/topstep-quant "
+            "runuser -u topstep -- env -C /var/lib/topstep-quant STATE_DIR=/var/lib/topstep-quant "
             "/opt/topstep-quant/current/bin/topstep-quant status --json"
         )
         status = json.loads(t.ssh(status_cmd))
@@ -509,6 +509,7 @@ class Appliance:
             "-p EnvironmentFile=/etc/topstep-quant/config.env "
             "-p EnvironmentFile=/etc/topstep-quant/secrets.env "
             "-p Environment=STATE_DIR=/var/lib/topstep-quant "
+            "-p WorkingDirectory=/var/lib/topstep-quant "
             "/opt/topstep-quant/current/bin/topstep-quant flatten",
             timeout=90,
         )

@@ -10,12 +10,13 @@ set -euo pipefail
 cache=${1:?usage: e2e/rootfs.sh CACHE_DIR}
 key=$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)
 root="$cache/rootfs-$key"
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9  # two runs at once: the second waits for the first's build and uses it
 if [[ -f "$root/.complete" ]]; then
     echo "$root"
     exit 0
 fi
-
-mkdir -p "$cache"
 build=$(mktemp -d "$cache/.build-XXXXXX")
 trap 'rm -rf --one-file-system "$build"' EXIT
 chmod 0755 "$build"  # mktemp's 0700 root directory hangs the boot (systemd cannot read it)
