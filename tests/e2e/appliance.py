@@ -556,6 +556,11 @@ class Appliance:
             shutil.rmtree(self.work, ignore_errors=True)
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    """SIGTERM (CI's stop) unwinds like Ctrl-C, so the cleanup in `main` runs."""
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     if os.geteuid() != 0:
         print("e2e: run as root (debootstrap, mount, systemd-nspawn)", file=sys.stderr)
@@ -565,8 +570,7 @@ def main() -> int:
             print(f"e2e: {tool} missing (make e2e installs it)", file=sys.stderr)
             return 2
     app = Appliance()
-    stop = lambda *_: (_ for _ in ()).throw(KeyboardInterrupt())  # noqa: E731
-    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGTERM, _interrupted)
     try:
         log(f"work {app.work}; ports ssh {app.ssh_port}, fix {app.fix_port}, "
             f"metrics {app.metrics_port}, prometheus {app.prom_port}")  # fmt: skip
