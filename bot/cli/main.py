@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("bot.cli.run_cmd", "the trading process (BOT_MODE: sim, dry-run, live)"),
     "status": ("bot.cli.run_cmd", "state, positions, orders, P&L, from the journal"),
     "flatten": ("bot.cli.run_cmd", "emergency: cancel everything, flatten, confirm"),
+    "health": ("bot.cli.health_cmd", "exit 0 if the running bot is healthy (metrics)"),
 }
 BENCHMARKS: dict[str, tuple[str, str]] = {
     "montecarlo": ("bot.cli.montecarlo_cmd", "Monte Carlo paths per second (JSON)"),
