@@ -169,3 +169,5 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         lines = [_describe(dict(err)) for err in exc.errors()]
         raise ConfigError("\n".join(lines)) from None
+    except OSError as exc:  # e.g. a working directory the service user may not enter
+        raise ConfigError(f"cannot read .env in the working directory: {exc}") from None

@@ -101,3 +101,17 @@ def test_bad_fix_settings(
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=expected):
         load_settings()
+
+
+def test_an_unreadable_dotenv_is_a_one_line_config_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # as root no directory is out of reach, so the refusal the OS gives a service user that may
+    # not enter its working directory is raised where pydantic-settings looks for `.env`
+    def refused(self: Path) -> bool:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(Path, "is_file", refused)
+    with pytest.raises(ConfigError, match="cannot read .env in the working directory"):
+        load_settings()
