@@ -113,5 +113,5 @@ def test_an_unreadable_dotenv_is_a_one_line_config_error(
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(Path, "is_file", refused)
-    with pytest.raises(ConfigError, match="cannot read .env in the working directory"):
+    with pytest.raises(ConfigError, match=r"cannot read \.env in the working directory"):
         load_settings()
