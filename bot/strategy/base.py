@@ -160,3 +160,14 @@ class Sleeve:
     def on_session(self, ctx: SleeveContext, event: SessionEvent) -> None: ...
 
     def on_risk_state(self, ctx: SleeveContext, event: RiskStateChanged) -> None: ...
+
+
+class EntrySleeve(Sleeve):
+    """A sleeve that trades through targets with a stop decided on its signal."""
+
+    def on_order_update(self, ctx: SleeveContext, update: OrderUpdate) -> None:
+        """An entry refused (risk engine) or rejected (venue) while flat is dropped, not asked
+        again every second with a stop the market may have left behind: the next signal
+        decides afresh."""
+        if update.status in ("refused", "rejected") and ctx.position(update.symbol) == 0:
+            ctx.target(update.symbol, 0)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.model.events import SessionEvent, SessionKind
 from bot.model.market import Bar
-from bot.strategy.base import OrderUpdate, Sleeve, SleeveContext
+from bot.strategy.base import EntrySleeve, SleeveContext
 
 
 class MeanReversionParams(BaseModel):
@@ -35,7 +35,7 @@ class MeanReversionParams(BaseModel):
     stand_aside_in_shock: bool = True
 
 
-class MeanReversionSleeve(Sleeve):
+class MeanReversionSleeve(EntrySleeve):
     kind = "mean_reversion"
 
     def __init__(self, name: str, symbols: tuple[str, ...], params: MeanReversionParams) -> None:
@@ -102,13 +102,6 @@ class MeanReversionSleeve(Sleeve):
         side = -1 if z > 0 else 1
         stop = close - side * max(1, round(self.p.stop_z * sigma))
         ctx.target(symbol, side * self.p.qty, stop)
-
-    def on_order_update(self, ctx: SleeveContext, update: OrderUpdate) -> None:
-        """An entry refused (risk engine) or rejected (venue) while flat is dropped, not asked
-        again every second with a stop the market may have left behind: the next signal
-        decides afresh."""
-        if update.status in ("refused", "rejected") and ctx.position(update.symbol) == 0:
-            ctx.target(update.symbol, 0)
 
     def on_session(self, ctx: SleeveContext, event: SessionEvent) -> None:
         if event.kind in (SessionKind.CUTOFF, SessionKind.CLOSE):

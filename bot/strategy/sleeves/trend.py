@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.model.events import SessionEvent, SessionKind
 from bot.model.market import Bar
-from bot.strategy.base import OrderUpdate, Sleeve, SleeveContext
+from bot.strategy.base import EntrySleeve, SleeveContext
 
 
 class TrendParams(BaseModel):
@@ -35,7 +35,7 @@ class TrendParams(BaseModel):
     qty: int = Field(1, ge=1, le=50)
 
 
-class TrendSleeve(Sleeve):
+class TrendSleeve(EntrySleeve):
     kind = "trend"
 
     def __init__(self, name: str, symbols: tuple[str, ...], params: TrendParams) -> None:
@@ -115,13 +115,6 @@ class TrendSleeve(Sleeve):
         self._stop = stop
         self._traded_today = True
         ctx.target(symbol, side * self.p.qty, stop)
-
-    def on_order_update(self, ctx: SleeveContext, update: OrderUpdate) -> None:
-        """An entry refused (risk engine) or rejected (venue) while flat is dropped, not asked
-        again every second with a stop the market may have left behind: the next signal
-        decides afresh."""
-        if update.status in ("refused", "rejected") and ctx.position(update.symbol) == 0:
-            ctx.target(update.symbol, 0)
 
     def on_session(self, ctx: SleeveContext, event: SessionEvent) -> None:
         if event.kind == SessionKind.NEW_DAY:
