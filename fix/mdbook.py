@@ -2,9 +2,14 @@
 
 FIX over TCP cannot skip a message, so a "gap" here is an update the book cannot apply: a change
 or delete of a level it does not have, a new level that already exists, or a book left crossed
-at the end of a message (the book is read only at message boundaries, like Databento's F_LAST).
-Any of those, a MarketDataRequestReject, or a disconnect marks the book invalid until the next
-snapshot; the gateway then resubscribes.
+at the end of a message once the contract trades (the book is read only at message boundaries,
+like Databento's F_LAST). Any of those, a MarketDataRequestReject, or a disconnect marks the book
+invalid until the next snapshot; the gateway then resubscribes.
+
+Before the first trade print after a snapshot (CME's pre-open and opening auction) a crossed or
+locked book is normal, as in the L3 book (`bot.book`): it stays valid and is flagged `crossed`
+(not tradable: a market maker stands aside on it); a snapshot that is itself crossed is the
+venue's own word and is taken the same way, so a crossed pre-open never loops on resubscribing.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ class LevelBook:
     last_trade: tuple[int, int] | None = None  # (price ticks, size)
     updates: int = 0
     invalid_reason: str = "no snapshot yet"
+    crossed: bool = False  # locked or crossed, tolerated while no trade has printed
+    trading: bool = False  # a trade printed since the last snapshot: crossing is a gap now
 
     def ticks(self, price: str) -> int:
         """Wire price to ticks, snapped to the grid (prices are C++ doubles at the broker)."""
@@ -65,7 +72,8 @@ class LevelBook:
             self.book.set_level(side, self.ticks(price), int(Decimal(size)))
         self.valid = True
         self.invalid_reason = ""
-        self._check_crossed()
+        self.trading = False
+        self.crossed = self.book.is_locked_or_crossed()
 
     def apply_entry(self, entry: dict[int, str]) -> bool:
         """One X entry; False when the book cannot apply it (it is then invalid).  Crossing is
@@ -75,7 +83,8 @@ class LevelBook:
         return self.valid
 
     def end_of_message(self) -> bool:
-        """After the last entry of an X message, the book must not be locked or crossed."""
+        """After the last entry of an X message, the book must not be locked or crossed once the
+        contract trades (before that it is flagged `crossed`)."""
         if self.valid:
             self._check_crossed()
         return self.valid
@@ -93,6 +102,7 @@ class LevelBook:
         size = int(Decimal(entry.get(271) or "0"))
         if kind == TRADE:
             self.last_trade = (price, size)
+            self.trading = True
             return
         side = _SIDE.get(kind or "")
         if side is None:
@@ -108,5 +118,6 @@ class LevelBook:
         self.updates += 1
 
     def _check_crossed(self) -> None:
-        if self.book.is_locked_or_crossed():
+        self.crossed = self.book.is_locked_or_crossed()
+        if self.crossed and self.trading:
             self.invalidate(f"crossed book {self.best_bid()} >= {self.best_ask()}")

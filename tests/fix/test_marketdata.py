@@ -74,8 +74,19 @@ def test_level_book_rules() -> None:
     assert not book.apply_entry({279: "1", 269: "0", 270: "4999", 271: "5"})  # unknown level
     book.apply_snapshot(snap)
     assert book.apply_entry({279: "0", 269: "0", 270: "5000.50", 271: "1"})  # crosses for now
-    assert not book.end_of_message()  # but a message may not leave the book crossed
+    assert book.end_of_message() and book.crossed  # before any trade: a pre-open, not a gap
+    assert book.apply_entry({279: "2", 269: "0", 270: "5000.50", 271: "1"})  # uncrossed
+    assert book.end_of_message() and not book.crossed
+    book.apply_snapshot(snap)
+    assert book.apply_entry({279: "0", 269: "2", 270: "5000", 271: "1"})  # a trade prints
+    assert book.apply_entry({279: "0", 269: "0", 270: "5000.50", 271: "1"})
+    assert not book.end_of_message()  # once it trades, a message may not leave it crossed
     assert "crossed" in book.invalid_reason
+    crossed_snap = FixFields.parse(
+        "35=W\x01268=2\x01269=0\x01270=5001\x01271=3\x01269=1\x01270=5000.25\x01271=4\x01"
+    )
+    book.apply_snapshot(crossed_snap)  # the venue's own book is crossed (an opening auction)
+    assert book.valid and book.crossed
     book.apply_snapshot(snap)
     # A buyer sweeps the 5000.25 offer and rests the rest there: the new bid can come before
     # the deleted offer in the same message; the book is judged at the message's end.
