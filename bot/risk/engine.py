@@ -298,22 +298,9 @@ class RiskEngine:
                 break
             total += stop_out_cents(position.instrument, position.sign, take, mark, trigger, gap)
             left -= take
-        extra = list(joining)
-        if not extra:
-            return total + (position.stop_out_loss_cents(mark, gap, left) if left else 0)
-        inst, sign = position.instrument, position.sign
-        per_lot = [
-            (stop_out_cents(inst, sign, 1, mark, lot.stop_ticks, gap), lot.qty)
-            for lot in position.lots
-        ]
-        uncovered = left + sum(qty for _, qty in extra)
-        for loss, qty in sorted(per_lot + extra, reverse=True):
-            take = min(uncovered, qty)
-            if take <= 0:
-                break
-            total += loss * take
-            uncovered -= take
-        return total
+        joining = list(joining)
+        left += sum(lots for _, lots in joining)
+        return total + position.stop_out_loss_cents(mark, gap, left, joining)
 
     def _stops(self, symbol: str) -> list[WorkingOrder]:
         sign = self._position(symbol).sign

@@ -9,6 +9,7 @@ working at the venue and falls back on the declared ones only for lots no workin
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.instruments.specs import Instrument
@@ -50,18 +51,33 @@ class Position:
             for lot in self.lots
         )
 
-    def stop_out_loss_cents(self, mark_ticks: int, gap_ticks: int, qty: int | None = None) -> int:
+    def stop_out_loss_cents(
+        self,
+        mark_ticks: int,
+        gap_ticks: int,
+        qty: int | None = None,
+        joining: Iterable[tuple[int, int]] = (),
+    ) -> int:
         """Loss from `mark` if `qty` contracts (default all) were stopped out at their declared
-        stops plus `gap_ticks`, taking the lots with the widest stops first."""
-        left = sum(lot.qty for lot in self.lots) if qty is None else qty
+        stops plus `gap_ticks`, the costliest first: of this position's lots and of the lots
+        `joining` it ((loss per contract, contracts): entries not filled yet)."""
+        per_lot = [
+            (
+                stop_out_cents(
+                    self.instrument, self.sign, 1, mark_ticks, lot.stop_ticks, gap_ticks
+                ),
+                lot.qty,
+            )
+            for lot in self.lots
+        ]
+        per_lot.extend(joining)
+        left = sum(lots for _, lots in per_lot) if qty is None else qty
         total = 0
-        for lot in sorted(self.lots, key=lambda lot: self.sign * lot.stop_ticks):
-            take = min(left, lot.qty)
+        for loss, lots in sorted(per_lot, reverse=True):
+            take = min(left, lots)
             if take <= 0:
                 break
-            total += stop_out_cents(
-                self.instrument, self.sign, take, mark_ticks, lot.stop_ticks, gap_ticks
-            )
+            total += loss * take
             left -= take
         return total
 
