@@ -399,10 +399,10 @@ class ExecutionEngine:
     def _idle(self, symbol: str, now_ns: int) -> bool:
         """No order of ours in `symbol`, and the portfolio neither holds, quotes nor wants any
         of it: no gap to cross, no plan, no stop, no quote (a sync is then a no-op)."""
-        for t in self.orders.values():
-            if t.order.symbol == symbol:
-                return False
-        return self.portfolio.idle(symbol, now_ns)
+        return not self._has_orders(symbol) and self.portfolio.idle(symbol, now_ns)
+
+    def _has_orders(self, symbol: str) -> bool:
+        return any(t.order.symbol == symbol for t in self.orders.values())
 
     def _live(self, symbol: str, *purposes: Purpose) -> list[Tracked]:
         return sorted(
@@ -660,7 +660,7 @@ class ExecutionEngine:
             or now_ns < self._stop_retry_at[symbol]
             or self._halt is not None
             or self.portfolio.net_position(symbol) != 0
-            or any(t.order.symbol == symbol for t in self.orders.values())
+            or self._has_orders(symbol)
         ):
             return
         del self._stop_retry_at[symbol], self._stop_failed[symbol]
